@@ -1,0 +1,80 @@
+// The whole native surface of the addon, in one place (node-llama-cpp's AddonTypes pattern), so no
+// `any` leaks out of lib/native.ts. Family modules add their functions here as they land.
+
+/** Per-item status codes of an executed batch (native/src/transport/socket.h ItemStatus). */
+export const enum ItemStatusCode {
+  Ok = 0,
+  Failed = 1,
+  NotSent = 2,
+  Unknown = 3,
+}
+
+export interface RawFailure {
+  index: number;
+  errno: number;
+  code: string;
+  kernelMessage?: string;
+  /** Byte offset in the request message the kernel blamed (extended ack). */
+  offset?: number;
+  missingType?: number;
+}
+
+export interface RawOutcome {
+  status: Int32Array;
+  errors: Int32Array;
+  replyBegin: Uint32Array;
+  replyCount: Uint32Array;
+  failures: RawFailure[];
+  interrupted: number[];
+  /** Every reply message, whole and 4-byte aligned; replyOffsets[i] is where reply i starts. */
+  replies: Buffer;
+  replyOffsets: Uint32Array;
+  sendCalls: number;
+  fatal: { errno: number; code: string; message: string } | null;
+}
+
+export interface ExecOptions {
+  ackEach?: boolean;
+  stopOnError?: boolean;
+  dumpIntrRetries?: number;
+}
+
+export interface GenlFamilyInfo {
+  name: string;
+  id: number;
+  version: number;
+  hdrSize: number;
+  maxAttr: number;
+  groups: Record<string, number>;
+}
+
+export interface NativeBatch {
+  readonly count: number;
+  readonly byteLength: number;
+  clear(): void;
+  bytes(): Buffer;
+  appendRaw(messages: Uint8Array): number;
+}
+
+export interface NativeSocket {
+  readonly closed: boolean;
+  readonly portId: number;
+  buffers(): { rcvbuf: number; sndbuf: number };
+  close(): void;
+  executeSync(batch: NativeBatch, options?: ExecOptions): RawOutcome;
+  execute(batch: NativeBatch, options?: ExecOptions): Promise<RawOutcome>;
+  resolveFamily(name: string): GenlFamilyInfo;
+  watch(groups: number[], onEvents: (replies: Buffer, offsets: Uint32Array, overruns: number, error?: Error) => void): void;
+  unwatch(): void;
+  readFile(path: string): string;
+  writeFile(path: string, value: string): void;
+}
+
+export interface NativeAddon {
+  NativeSocket: new (protocol: number, nsKind: 0 | 1 | 2, nsPath: string, nsPid: number, rcvbufBytes: number) => NativeSocket;
+  NativeBatch: new () => NativeBatch;
+  errnoName(errno: number): string;
+  createNetns(name: string): void;
+  deleteNetns(name: string): void;
+  probeNetns(): { ok: boolean; why: string };
+}

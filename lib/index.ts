@@ -1,0 +1,4 @@
+// lvskit public API. Each object family lives in its own module; this file only re-exports.
+export { NetlinkError, LvskitError, ValidationError } from './errors.js';
+export { NetlinkSocket, createNetns, deleteNetns, type NetnsSpec, type SocketOptions, type RunOptions } from './socket.js';
+export { probeKernel, type KernelProbe } from './probe.js';

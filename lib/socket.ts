@@ -1,0 +1,223 @@
+// NetlinkSocket: the TypeScript face of the one transport (native/src/transport/socket.cc).
+//
+// It owns one native socket, runs one request at a time (later calls queue behind it), and turns
+// native outcomes into typed results and NetlinkErrors. Family modules (ipvs, route, ...) build
+// their requests into a NativeBatch and hand it to run(); they never touch the native socket.
+import { native } from './native.js';
+import type { ExecOptions, GenlFamilyInfo, NativeBatch, NativeSocket, RawOutcome } from './addon-types.js';
+import { NetlinkError, ValidationError } from './errors.js';
+
+/** Where a handle lives: a named namespace (`/run/netns/NAME`), a path to a namespace file, or a pid's. */
+export type NetnsSpec = string | { name: string } | { path: string } | { pid: number };
+
+export interface SocketOptions {
+  /** The network namespace to open the socket in. Default: the caller's. */
+  netns?: NetnsSpec | undefined;
+  /** Receive buffer in bytes (SO_RCVBUFFORCE when permitted). Default 32 MiB. */
+  receiveBufferBytes?: number | undefined;
+}
+
+export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
+
+/** Batches at or below this many requests, with no dump, run synchronously: a warm netlink round
+ * trip is ~1 us, a thread-pool hop tens of us (bench/transport.mjs measures both). */
+export const SYNC_MAX_REQUESTS = 64;
+
+export interface RunOptions extends ExecOptions {
+  /** The batch holds a dump or many requests: run it off the event loop. */
+  large?: boolean;
+}
+
+/** Normalises a NetnsSpec into the native constructor's (kind, path, pid). */
+export function resolveNetns(ns: NetnsSpec | undefined): { kind: 0 | 1 | 2; path: string; pid: number; label: string } {
+  if (ns === undefined) return { kind: 0, path: '', pid: 0, label: 'current' };
+  if (typeof ns === 'string') return resolveNetns({ name: ns });
+  if (typeof ns !== 'object' || ns === null) throw new ValidationError('netns', ns, 'must be a name, { name }, { path } or { pid }');
+  if ('name' in ns) {
+    if (typeof ns.name !== 'string' || !/^[^/\0]{1,255}$/.test(ns.name) || ns.name === '.' || ns.name === '..')
+      throw new ValidationError('netns.name', ns.name, 'must be a namespace name without "/"');
+    return { kind: 1, path: `/run/netns/${ns.name}`, pid: 0, label: ns.name };
+  }
+  if ('path' in ns) {
+    if (typeof ns.path !== 'string' || ns.path.length === 0) throw new ValidationError('netns.path', ns.path, 'must be a non-empty path');
+    return { kind: 1, path: ns.path, pid: 0, label: ns.path };
+  }
+  if ('pid' in ns) {
+    if (!Number.isInteger(ns.pid) || ns.pid <= 0) throw new ValidationError('netns.pid', ns.pid, 'must be a positive integer');
+    return { kind: 2, path: '', pid: ns.pid, label: `pid ${ns.pid}` };
+  }
+  throw new ValidationError('netns', ns, 'must be a name, { name }, { path } or { pid }');
+}
+
+export class NetlinkSocket {
+  readonly #native: NativeSocket;
+  readonly #netnsLabel: string;
+  #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  #closed = false;
+
+  private constructor(nativeSocket: NativeSocket, label: string) {
+    this.#native = nativeSocket;
+    this.#netnsLabel = label;
+  }
+
+  /** Opens a netlink socket of `protocol` ('route' = NETLINK_ROUTE, 'generic' = NETLINK_GENERIC). */
+  static open(protocol: 'route' | 'generic', options: SocketOptions = {}): NetlinkSocket {
+    if (protocol !== 'route' && protocol !== 'generic') throw new ValidationError('protocol', protocol, "must be 'route' or 'generic'");
+    const ns = resolveNetns(options.netns);
+    const rcv = options.receiveBufferBytes ?? 0;
+    if (!Number.isInteger(rcv) || rcv < 0 || rcv > 2 ** 30) throw new ValidationError('receiveBufferBytes', rcv, 'must be an integer in 0..1073741824');
+    try {
+      const s = new native.NativeSocket(protocol === 'route' ? NETLINK_ROUTE : NETLINK_GENERIC, ns.kind, ns.path, ns.pid, rcv);
+      return new NetlinkSocket(s, ns.label);
+    } catch (e) {
+      throw NetlinkError.fromNative(`open ${protocol} socket in namespace ${ns.label}`, e);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The namespace this socket was opened in, as given ('current', a name, a path or 'pid N'). */
+  get netns(): string {
+    return this.#netnsLabel;
+  }
+
+  get portId(): number {
+    return this.#native.portId;
+  }
+
+  buffers(): { rcvbuf: number; sndbuf: number } {
+    return this.#native.buffers();
+  }
+
+  /** A new, empty request batch. */
+  newBatch(): NativeBatch {
+    return new native.NativeBatch();
+  }
+
+  /**
+   * Runs every request of `batch` (consuming it) and returns the raw outcome. Requests run one
+   * batch at a time per socket, in call order. Throws NetlinkError only for transport failures
+   * that happen before anything was sent (closed socket, vanished namespace); per-item failures
+   * and mid-batch transport failures are in the outcome.
+   */
+  run(batch: NativeBatch, op: string, options: RunOptions = {}): Promise<RawOutcome> {
+    if (this.#closed) return Promise.reject(closedError(op));
+    const large = options.large === true || batch.count > SYNC_MAX_REQUESTS;
+    const exec: ExecOptions = { ackEach: options.ackEach, stopOnError: options.stopOnError, dumpIntrRetries: options.dumpIntrRetries };
+    if (this.#pending === 0 && !large) {
+      // Fast path: nothing queued, small batch: run now on this thread.
+      try {
+        return Promise.resolve(this.#native.executeSync(batch, exec));
+      } catch (e) {
+        return Promise.reject(NetlinkError.fromNative(op, e));
+      }
+    }
+    this.#pending++;
+    const stack = new Error().stack; // captured before the async hop (sharp's is.nativeError)
+    const p = this.#tail.then(async () => {
+      if (this.#closed) throw closedError(op, 'the socket was closed before this request was sent');
+      try {
+        return large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec);
+      } catch (e) {
+        const err = NetlinkError.fromNative(op, e);
+        if (err instanceof Error && stack) err.stack = `${err.stack}\n    --- called from ---\n${stack.split('\n').slice(2).join('\n')}`;
+        throw err;
+      }
+    });
+    const done = () => {
+      this.#pending--;
+    };
+    this.#tail = p.then(done, done);
+    return p;
+  }
+
+  /** Synchronous form of run() for small batches; throws if a request is already in flight. */
+  runSync(batch: NativeBatch, op: string, options: ExecOptions = {}): RawOutcome {
+    if (this.#closed) throw closedError(op);
+    try {
+      return this.#native.executeSync(batch, options);
+    } catch (e) {
+      throw NetlinkError.fromNative(op, e);
+    }
+  }
+
+  /** Generic netlink family id, version, max attribute and multicast groups (cached). */
+  resolveFamily(name: string): GenlFamilyInfo {
+    if (this.#closed) throw closedError(`resolveFamily ${name}`);
+    try {
+      return this.#native.resolveFamily(name);
+    } catch (e) {
+      throw NetlinkError.fromNative(`resolve generic netlink family ${name}`, e);
+    }
+  }
+
+  /** Reads a file (e.g. /proc/sys/net/ipv4/ip_forward) as seen from this socket's namespace. */
+  readNamespaceFile(path: string): string {
+    if (this.#closed) throw closedError(`read ${path}`);
+    try {
+      return this.#native.readFile(path);
+    } catch (e) {
+      throw NetlinkError.fromNative(`read ${path}`, e);
+    }
+  }
+
+  /** Writes a /proc/sys file inside this socket's namespace (no fork of sysctl). */
+  writeNamespaceFile(path: string, value: string): void {
+    if (this.#closed) throw closedError(`write ${path}`);
+    try {
+      this.#native.writeFile(path, value);
+    } catch (e) {
+      throw NetlinkError.fromNative(`write ${path}`, e);
+    }
+  }
+
+  /** Subscribes to multicast groups; `onEvents` gets raw messages. Used by the events module. */
+  watch(groups: number[], onEvents: (replies: Buffer, offsets: Uint32Array, overruns: number, error?: Error) => void): void {
+    if (this.#closed) throw closedError('watch');
+    try {
+      this.#native.watch(groups, onEvents);
+    } catch (e) {
+      throw NetlinkError.fromNative('watch', e);
+    }
+  }
+
+  unwatch(): void {
+    this.#native.unwatch();
+  }
+
+  /**
+   * Closes the socket. Requests queued behind the one in flight are rejected with EBADF; the one
+   * in flight finishes (the kernel may already have applied it) and then the fd is closed.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#native.close();
+  }
+}
+
+function closedError(op: string, message = 'the socket is closed'): NetlinkError {
+  return new NetlinkError({ op, errno: 9, code: 'EBADF' }, `${op} failed: EBADF (${message})`);
+}
+
+/** Creates a named network namespace (/run/netns/NAME), like `ip netns add NAME`, without forking. */
+export function createNetns(name: string): void {
+  try {
+    native.createNetns(name);
+  } catch (e) {
+    throw NetlinkError.fromNative(`createNetns ${name}`, e);
+  }
+}
+
+/** Deletes a named network namespace, like `ip netns del NAME`, without forking. */
+export function deleteNetns(name: string): void {
+  try {
+    native.deleteNetns(name);
+  } catch (e) {
+    throw NetlinkError.fromNative(`deleteNetns ${name}`, e);
+  }
+}
