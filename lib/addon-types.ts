@@ -70,7 +70,11 @@ export interface NativeSocket {
   writeFile(path: string, value: string): void;
 }
 
-export interface NativeAddon {
+import type { IpvsNative } from './ipvs/native-types.js';
+import type { RtnlNative } from './rtnl/native-types.js';
+
+/** Transport, batches and namespaces (socket_binding.cc, errors.cc). */
+export interface CoreNative {
   NativeSocket: new (protocol: number, nsKind: 0 | 1 | 2, nsPath: string, nsPid: number, rcvbufBytes: number) => NativeSocket;
   NativeBatch: new () => NativeBatch;
   errnoName(errno: number): string;
@@ -78,3 +82,6 @@ export interface NativeAddon {
   deleteNetns(name: string): void;
   probeNetns(): { ok: boolean; why: string };
 }
+
+/** Everything the addon exports. Each family's interface lives beside its module. */
+export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative {}

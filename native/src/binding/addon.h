@@ -19,5 +19,8 @@ void InitErrors(Napi::Env env, Napi::Object exports);
 void InitSocket(Napi::Env env, Napi::Object exports);
 void InitHash(Napi::Env env, Napi::Object exports);     // hash_binding.cc (issue 5)
 void InitPacket(Napi::Env env, Napi::Object exports);   // packet_binding.cc (issue 5)
+void InitIpvs(Napi::Env env, Napi::Object exports);     // ipvs_binding.cc (issue 3)
+void InitRoute(Napi::Env env, Napi::Object exports);    // route_binding.cc: routes, nexthops, rules
+void InitLink(Napi::Env env, Napi::Object exports);     // link_binding.cc: links, addresses
 
 }  // namespace lvskit

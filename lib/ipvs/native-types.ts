@@ -1,0 +1,2 @@
+// Native surface of the IPVS family (native/src/binding/ipvs_binding.cc).
+export interface IpvsNative {}
