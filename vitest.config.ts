@@ -12,8 +12,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { ...common, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { ...common, name: 'netns', include: ['test/netns/**/*.test.ts'], fileParallelism: false } },
-      { test: { ...common, name: 'ipvs', include: ['test/ipvs/**/*.test.ts'], fileParallelism: false, testTimeout: 300_000, hookTimeout: 300_000 } },
+      { test: { ...common, name: 'netns', include: ['test/netns/**/*.test.ts'] } },
+      { test: { ...common, name: 'ipvs', include: ['test/ipvs/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 } },
     ],
   },
 });
