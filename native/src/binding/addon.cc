@@ -9,7 +9,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitErrors(env, exports);
   InitSocket(env, exports);
   // Registered by their own binding files once they exist (see native/sources.txt):
-  // InitHash(env, exports);
+  InitHash(env, exports);
   // InitPacket(env, exports);
   // InitIpvs(env, exports);
   // InitRoute(env, exports);
