@@ -13,7 +13,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   // InitPacket(env, exports);
   // InitIpvs(env, exports);
   // InitRoute(env, exports);
-  // InitLink(env, exports);
+  InitLink(env, exports);
   return exports;
 }
 
