@@ -12,7 +12,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitHash(env, exports);
   // InitPacket(env, exports);
   // InitIpvs(env, exports);
-  // InitRoute(env, exports);
+  InitRoute(env, exports);
   InitLink(env, exports);
   return exports;
 }
