@@ -19,11 +19,26 @@ export interface RawFailure {
   missingType?: number;
 }
 
+/** What the native execute functions return (positional for speed; see socket_binding.cc). */
+export type NativeOutcome = [
+  items: Int32Array,
+  failures: RawFailure[] | undefined,
+  interrupted: number[] | undefined,
+  replies: Buffer | undefined,
+  replyOffsets: Uint32Array | undefined,
+  sendCalls: number,
+  fatal: { errno: number; code: string; message: string } | undefined,
+];
+
+/** A batch's outcome, as lib/socket.ts hands it to the families. */
 export interface RawOutcome {
+  /** Per item: ItemStatusCode. */
   status: Int32Array;
+  /** Per item: errno when Failed. */
   errors: Int32Array;
-  replyBegin: Uint32Array;
-  replyCount: Uint32Array;
+  /** Per item: index of its first reply in replyOffsets, and how many. */
+  replyBegin: Int32Array;
+  replyCount: Int32Array;
   failures: RawFailure[];
   interrupted: number[];
   /** Every reply message, whole and 4-byte aligned; replyOffsets[i] is where reply i starts. */
@@ -61,8 +76,8 @@ export interface NativeSocket {
   readonly portId: number;
   buffers(): { rcvbuf: number; sndbuf: number };
   close(): void;
-  executeSync(batch: NativeBatch, options?: ExecOptions): RawOutcome;
-  execute(batch: NativeBatch, options?: ExecOptions): Promise<RawOutcome>;
+  executeSync(batch: NativeBatch, options?: ExecOptions): NativeOutcome;
+  execute(batch: NativeBatch, options?: ExecOptions): Promise<NativeOutcome>;
   resolveFamily(name: string): GenlFamilyInfo;
   watch(groups: number[], onEvents: (replies: Buffer, offsets: Uint32Array, overruns: number, error?: Error) => void): void;
   unwatch(): void;
@@ -72,6 +87,7 @@ export interface NativeSocket {
 
 import type { IpvsNative } from './ipvs/native-types.js';
 import type { RtnlNative } from './rtnl/native-types.js';
+import type { NativeHash } from './hash/native-types.js';
 
 /** Transport, batches and namespaces (socket_binding.cc, errors.cc). */
 export interface CoreNative {
@@ -84,4 +100,7 @@ export interface CoreNative {
 }
 
 /** Everything the addon exports. Each family's interface lives beside its module. */
-export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative {}
+export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative {
+  /** Hashing kernels (hash_binding.cc). */
+  hash: NativeHash;
+}

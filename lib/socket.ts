@@ -4,7 +4,7 @@
 // native outcomes into typed results and NetlinkErrors. Family modules (ipvs, route, ...) build
 // their requests into a NativeBatch and hand it to run(); they never touch the native socket.
 import { native } from './native.js';
-import type { ExecOptions, GenlFamilyInfo, NativeBatch, NativeSocket, RawOutcome } from './addon-types.js';
+import type { ExecOptions, GenlFamilyInfo, NativeBatch, NativeOutcome, NativeSocket, RawOutcome } from './addon-types.js';
 import { NetlinkError, ValidationError } from './errors.js';
 
 /** Where a handle lives: a named namespace (`/run/netns/NAME`), a path to a namespace file, or a pid's. */
@@ -111,7 +111,7 @@ export class NetlinkSocket {
     if (this.#pending === 0 && !large) {
       // Fast path: nothing queued, small batch: run now on this thread.
       try {
-        return Promise.resolve(this.#native.executeSync(batch, exec));
+        return Promise.resolve(outcome(this.#native.executeSync(batch, exec)));
       } catch (e) {
         return Promise.reject(NetlinkError.fromNative(op, e));
       }
@@ -121,7 +121,7 @@ export class NetlinkSocket {
     const p = this.#tail.then(async () => {
       if (this.#closed) throw closedError(op, 'the socket was closed before this request was sent');
       try {
-        return large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec);
+        return outcome(large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec));
       } catch (e) {
         const err = NetlinkError.fromNative(op, e);
         if (err instanceof Error && stack) err.stack = `${err.stack}\n    --- called from ---\n${stack.split('\n').slice(2).join('\n')}`;
@@ -139,7 +139,7 @@ export class NetlinkSocket {
   runSync(batch: NativeBatch, op: string, options: ExecOptions = {}): RawOutcome {
     if (this.#closed) throw closedError(op);
     try {
-      return this.#native.executeSync(batch, options);
+      return outcome(this.#native.executeSync(batch, options));
     } catch (e) {
       throw NetlinkError.fromNative(op, e);
     }
@@ -198,6 +198,27 @@ export class NetlinkSocket {
     this.#closed = true;
     this.#native.close();
   }
+}
+
+const EMPTY_BUFFER = Buffer.alloc(0);
+const EMPTY_OFFSETS = new Uint32Array(0);
+
+/** Names the native positional outcome's fields (views, no copies). */
+function outcome(o: NativeOutcome): RawOutcome {
+  const [items, failures, interrupted, replies, replyOffsets, sendCalls, fatal] = o;
+  const n = items.length >> 2;
+  return {
+    status: items.subarray(0, n),
+    errors: items.subarray(n, 2 * n),
+    replyBegin: items.subarray(2 * n, 3 * n),
+    replyCount: items.subarray(3 * n, 4 * n),
+    failures: failures ?? [],
+    interrupted: interrupted ?? [],
+    replies: replies ?? EMPTY_BUFFER,
+    replyOffsets: replyOffsets ?? EMPTY_OFFSETS,
+    sendCalls,
+    fatal: fatal ?? null,
+  };
 }
 
 function closedError(op: string, message = 'the socket is closed'): NetlinkError {

@@ -1,5 +1,5 @@
-// The native surface of native/src/binding/hash_binding.cc (exports.hash). To be merged into
-// lib/addon-types.ts by its owner; until then lib/hash reads it through nativeHash() below.
+// The native surface of native/src/binding/hash_binding.cc (exports.hash), part of NativeAddon
+// in lib/addon-types.ts.
 import { native } from '../native.js';
 
 export interface NativeHash {
@@ -47,5 +47,5 @@ export interface NativeHash {
 
 /** The hash part of the addon. */
 export function nativeHash(): NativeHash {
-  return (native as unknown as { hash: NativeHash }).hash;
+  return native.hash;
 }
