@@ -44,12 +44,20 @@ export function dumpRoutes(): Buffer {
   return h;
 }
 
-/** Counts RTM_NEWROUTE replies with the given table in a raw reply buffer. */
+/** Counts RTM_NEWROUTE replies in `table` (RTA_TABLE, which carries ids above 255). */
 export function countRoutes(replies: Buffer, offsets: Uint32Array, table: number): number {
   let n = 0;
   for (const off of offsets) {
     if (replies.readUInt16LE(off + 4) !== RTM_NEWROUTE) continue;
-    if (replies[off + 16 + 4] === table || table > 255) n++;
+    const end = off + replies.readUInt32LE(off);
+    let t = replies[off + 16 + 4]!;
+    for (let a = off + 16 + 12; a + 4 <= end; ) {
+      const len = replies.readUInt16LE(a);
+      if (len < 4) break;
+      if ((replies.readUInt16LE(a + 2) & 0x3fff) === RTA_TABLE) t = replies.readUInt32LE(a + 4);
+      a += (len + 3) & ~3;
+    }
+    if (t === table) n++;
   }
   return n;
 }
