@@ -3,3 +3,4 @@ export { NetlinkError, LvskitError, ValidationError } from './errors.js';
 export { NetlinkSocket, createNetns, deleteNetns, type NetnsSpec, type SocketOptions, type RunOptions } from './socket.js';
 export { probeKernel, type KernelProbe } from './probe.js';
 export * from './hash/index.js';
+export * from './ipvs/index.js';

@@ -38,8 +38,8 @@ export interface Persistence {
 
 export interface ServiceSpec {
   key: ServiceKey;
-  /** Default 'wlc' (as ipvsadm). */
-  scheduler?: SchedulerName;
+  /** Default 'wlc' (as ipvsadm). 'none' binds no scheduler (the kernel accepts it since 4.x). */
+  scheduler?: SchedulerName | 'none';
   flags?: ServiceFlags;
   /** Absent = not persistent. */
   persistence?: Persistence;
@@ -148,15 +148,47 @@ export interface IpvsInfo {
   connectionTableSize: number;
 }
 
+/**
+ * Changes for Ipvs.editService: only the fields given change; everything else (including the
+ * persistence engine, netmask and flags not named) keeps its current value in the kernel.
+ */
+export interface ServiceChanges {
+  scheduler?: SchedulerName | 'none';
+  /** Only the flags named change. */
+  flags?: ServiceFlags;
+  /** An object makes the service persistent (timeout default: the current one, else 300); null makes it not persistent. */
+  persistence?: Partial<Persistence> | null;
+  /** A name sets the engine; null or '' removes it. */
+  persistenceEngine?: string | null;
+}
+
+/** Changes for Ipvs.editDestination: only the fields given change. */
+export interface DestinationChanges {
+  forward?: ForwardMethod;
+  weight?: number;
+  upperThreshold?: number;
+  lowerThreshold?: number;
+  /** With forward 'tunnel'; null resets to a plain ipip tunnel. */
+  tunnel?: TunnelOptions | null;
+}
+
 /** What the running kernel supports, detected rather than assumed. */
 export interface IpvsFeatures {
   familyVersion: number;
   maxAttr: number;
-  /** Destination tunnel types the kernel knows (gue 5.2+, gre 5.3+). */
+  /** Destination tunnel types the kernel knows (gue 5.2+, gre 5.3+). Empty when unknown (see `evidence`). */
   tunnelTypes: TunnelType[];
   tunnelChecksumFlags: boolean;
   stats64: boolean;
   destinationAddressFamily: boolean;
-  /** Schedulers that could be loaded. */
+  /** Schedulers that could be loaded (only filled when `schedulersProbed`). */
   schedulers: string[];
+  /** Whether `schedulers` was filled by probing (features({ probe: true })). */
+  schedulersProbed: boolean;
+  /**
+   * Where the attribute answers come from: 'observed' = a destination dump of the running kernel
+   * (it sends every attribute it knows), 'probe' = a scratch fwmark service created and deleted
+   * for the purpose, 'none' = nothing to look at (tunnel answers are then unknown: empty/false).
+   */
+  evidence: 'observed' | 'probe' | 'none';
 }

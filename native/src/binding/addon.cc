@@ -11,7 +11,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   // Registered by their own binding files once they exist (see native/sources.txt):
   InitHash(env, exports);
   // InitPacket(env, exports);
-  // InitIpvs(env, exports);
+  InitIpvs(env, exports);
   InitRoute(env, exports);
   InitLink(env, exports);
   return exports;
