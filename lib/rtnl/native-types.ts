@@ -81,4 +81,133 @@ export interface LinkNative {
   netnsCloseFd(fd: number): void;
 }
 
-export interface RtnlNative extends LinkNative {}
+/** A route as route_binding.cc routeDecode returns it (raw numbers; addresses as text). */
+export interface NativeRoute {
+  msgType: number;
+  family: number;
+  dstLen: number;
+  srcLen: number;
+  tos: number;
+  table: number;
+  protocol: number;
+  scope: number;
+  type: number;
+  flags: number;
+  dst?: string;
+  src?: string;
+  prefsrc?: string;
+  gateway?: string;
+  oif?: number;
+  iif?: number;
+  priority?: number;
+  nhId?: number;
+  mark?: number;
+  uid?: number;
+  pref?: number;
+  expires?: number;
+  mtu?: number;
+  multipath?: { gateway?: string; oif: number; weight: number; flags: number }[];
+}
+
+/** A nexthop object or group as nexthopDecode returns it; timers in clock_t (1/100 s). */
+export interface NativeNextHop {
+  msgType: number;
+  id: number;
+  family: number;
+  scope: number;
+  protocol: number;
+  flags: number;
+  gateway?: string;
+  oif?: number;
+  blackhole?: boolean;
+  fdb?: boolean;
+  group?: { id: number; weight: number }[];
+  groupType?: number;
+  buckets?: number;
+  idleTimer?: number;
+  unbalancedTimer?: number;
+  unbalancedTime?: number;
+}
+
+export interface NativeNextHopBucket {
+  groupId: number;
+  index: number;
+  /** clock_t (1/100 s). */
+  idleTime: number;
+  nhId: number;
+}
+
+/** A policy routing rule as ruleDecode returns it. */
+export interface NativeRule {
+  msgType: number;
+  family: number;
+  dstLen: number;
+  srcLen: number;
+  tos: number;
+  action: number;
+  flags: number;
+  table: number;
+  dst?: string;
+  src?: string;
+  iifname?: string;
+  oifname?: string;
+  priority?: number;
+  goto?: number;
+  mark?: number;
+  mask?: number;
+  suppressPrefixlen?: number;
+  suppressIfgroup?: number;
+  l3mdev?: boolean;
+  uidStart?: number;
+  uidEnd?: number;
+  protocol?: number;
+  ipProto?: number;
+  sportStart?: number;
+  sportEnd?: number;
+  dportStart?: number;
+  dportEnd?: number;
+  dscp?: number;
+  flow?: number;
+}
+
+/** One multipath hop for routeEncode: [gateway bytes | null, oif, weight 1..256, RTNH_F_* flags]. */
+export type NativeHop = [Uint8Array | null, number, number, number];
+
+/** Routes, nexthops and rules (route_binding.cc). Optional numbers are -1, optional addresses null. */
+export interface RouteNative {
+  routeEncode(
+    batch: NativeBatch, msgType: number, nlFlags: number, family: number, dstLen: number, srcLen: number, tos: number,
+    table: number, protocol: number, scope: number, type: number, rtmFlags: number, dst: Uint8Array | null,
+    src: Uint8Array | null, prefsrc: Uint8Array | null, gateway: Uint8Array | null, oif: number, priority: number,
+    nhId: number, multipath: NativeHop[] | null,
+  ): void;
+  routeEncodeDump(batch: NativeBatch, family: number): void;
+  routeEncodeQuery(
+    batch: NativeBatch, family: number, dst: Uint8Array | null, src: Uint8Array | null, iif: number, oif: number,
+    mark: number, uid: number, ipProto: number, sport: number, dport: number, tos: number, fibMatch: boolean, table: number,
+  ): void;
+  routeDecode(buffer: Buffer, offset: number): NativeRoute;
+  /** RTM_NEWROUTE messages of AF_INET/AF_INET6 at offsets[begin..begin+count), of `table` when non-zero. */
+  routeDecodeMany(buffer: Buffer, offsets: Uint32Array, begin: number, count: number, table: number): NativeRoute[];
+  nexthopEncode(
+    batch: NativeBatch, nlFlags: number, family: number, protocol: number, flags: number, id: number,
+    gateway: Uint8Array | null, oif: number, blackhole: boolean, fdb: boolean, groupIds: Uint32Array | null,
+    groupWeights: Uint32Array | null, groupType: number, buckets: number, idleTimer: number, unbalancedTimer: number,
+  ): void;
+  nexthopEncodeById(batch: NativeBatch, msgType: number, id: number): void;
+  nexthopEncodeDump(batch: NativeBatch, family: number, groupsOnly: boolean, oif: number): void;
+  nexthopEncodeBucketDump(batch: NativeBatch, groupId: number): void;
+  nexthopDecode(buffer: Buffer, offset: number): NativeNextHop;
+  nexthopBucketDecode(buffer: Buffer, offset: number): NativeNextHopBucket;
+  ruleEncode(
+    batch: NativeBatch, msgType: number, nlFlags: number, family: number, dstLen: number, srcLen: number, tos: number,
+    action: number, flags: number, table: number, dst: Uint8Array | null, src: Uint8Array | null, iifname: string,
+    oifname: string, priority: number, gotoTarget: number, mark: number, mask: number, suppressPrefixlen: number,
+    suppressIfgroup: number, l3mdev: boolean, uidStart: number, uidEnd: number, protocol: number, ipProto: number,
+    sportStart: number, sportEnd: number, dportStart: number, dportEnd: number, dscp: number,
+  ): void;
+  ruleEncodeDump(batch: NativeBatch, family: number): void;
+  ruleDecode(buffer: Buffer, offset: number): NativeRule;
+}
+
+export interface RtnlNative extends RouteNative, LinkNative {}
