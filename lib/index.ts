@@ -4,3 +4,4 @@ export { NetlinkSocket, createNetns, deleteNetns, type NetnsSpec, type SocketOpt
 export { probeKernel, type KernelProbe } from './probe.js';
 export * from './hash/index.js';
 export * from './ipvs/index.js';
+export * from './rtnl/index.js';
