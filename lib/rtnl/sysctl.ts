@@ -119,7 +119,7 @@ export class Sysctl {
     try {
       return this.#socket.readNamespaceFile(path).trim();
     } catch (e) {
-      throw explain(`sysctl get ${dotted(path)}`, path, e);
+      throw explainMissingSysctl(`sysctl get ${dotted(path)}`, path, e);
     }
   }
 
@@ -156,7 +156,7 @@ export class Sysctl {
     try {
       this.#socket.writeNamespaceFile(path, text);
     } catch (e) {
-      throw explain(`sysctl set ${dotted(path)}=${text}`, path, e);
+      throw explainMissingSysctl(`sysctl set ${dotted(path)}=${text}`, path, e);
     }
   }
 
@@ -255,18 +255,19 @@ export class Sysctl {
   }
 }
 
-/** Rewrites ENOENT into a message saying what is missing and why it may be. */
-function explain(op: string, path: string, e: unknown): unknown {
+/**
+ * Rewrites an ENOENT from /proc/sys into a message saying what is missing and why it may be
+ * ("this kernel has no net.ipv4.fib_multipath_hash_seed (added in 6.11)"). Other errors pass.
+ */
+export function explainMissingSysctl(op: string, path: string, e: unknown): unknown {
   if (!(e instanceof NetlinkError) || e.code !== 'ENOENT') return e;
   // A namespace deleted under the handle is also ENOENT: keep that message as it is.
   if (/deleted or replaced/.test(e.message)) return e;
   const key = dotted(path);
-  let why: string;
   const conf = /^net\.ipv[46]\.conf\.([^.]+)\./.exec(key);
   const added = ADDED_IN[key];
-  if (added) why = `this kernel has no ${key} (added in ${added})`;
-  else if (key.startsWith('net.ipv4.vs.')) why = `this kernel has no ${key} (IPVS sysctls exist once the ip_vs module is loaded; this one may be newer than the kernel)`;
+  let why = `this kernel has no ${key}${added ? ` (added in ${added})` : ''}`;
+  if (key.startsWith('net.ipv4.vs.')) why += '; IPVS sysctls exist only once the ip_vs module is loaded';
   else if (conf && conf[1] !== 'all' && conf[1] !== 'default') why = `there is no ${key}: no link ${conf[1]} in this namespace, or no such setting`;
-  else why = `this kernel has no ${key}`;
   return new NetlinkError({ op, errno: e.errno, code: 'ENOENT', cause: e }, `${op} failed: ENOENT (${why})`);
 }
