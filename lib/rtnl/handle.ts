@@ -68,8 +68,8 @@ export class Rtnl {
     if (this.#socket.closed) throw new ValidationError('handle', 'closed', 'must be open to subscribe to events');
     const ns = this.#netns === undefined ? undefined : this.#netns;
     resolveNetns(ns);
-    const s = NetlinkSocket.open('route', { netns: ns, receiveBufferBytes: options.receiveBufferBytes });
-    const stream = new RtnlEventStream(s, types, highWaterMark, this.eventDecoders());
+    const open = () => NetlinkSocket.open('route', { netns: ns, receiveBufferBytes: options.receiveBufferBytes });
+    const stream = new RtnlEventStream(open, types, highWaterMark, this.eventDecoders());
     this.#streams.add(stream);
     return stream;
   }
