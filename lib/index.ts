@@ -5,3 +5,4 @@ export { probeKernel, type KernelProbe } from './probe.js';
 export * from './hash/index.js';
 export * from './ipvs/index.js';
 export * from './rtnl/index.js';
+export * from './packet/index.js';

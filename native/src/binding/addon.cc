@@ -10,7 +10,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitSocket(env, exports);
   // Registered by their own binding files once they exist (see native/sources.txt):
   InitHash(env, exports);
-  // InitPacket(env, exports);
+  InitPacket(env, exports);
   InitIpvs(env, exports);
   InitRoute(env, exports);
   InitLink(env, exports);
