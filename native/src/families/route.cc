@@ -128,6 +128,8 @@ void EncodeQuery(nl::MessageWriter& w, const Query& q) {
   h.rtm_dst_len = q.dst.present() ? static_cast<uint8_t>(q.dst.size() * 8) : 0;
   h.rtm_src_len = q.src.present() ? static_cast<uint8_t>(q.src.size() * 8) : 0;
   h.rtm_tos = q.tos;
+  // RTM_F_LOOKUP_TABLE: report the table the lookup actually used (after policy rules), not main.
+  h.rtm_flags = RTM_F_LOOKUP_TABLE;
   if (q.fibMatch) h.rtm_flags |= RTM_F_FIB_MATCH;
   w.putHeader(&h, sizeof h);
   if (q.dst.present()) w.putRaw(RTA_DST, q.dst.bytes, q.dst.size());
