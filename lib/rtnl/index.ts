@@ -7,3 +7,7 @@ export { Addresses, type AddressBatchOp, type AddressBatchOptions } from './addr
 export { Sysctl, IPVS_SYSCTLS, MULTIPATH_HASH_FIELDS, type IpvsSysctlName, type MultipathHashField, type MultipathHashPolicy, type MultipathHashSettings } from './sysctl.js';
 export { RtnlEventStream, RTNL_EVENT_TYPES, type RtnlEvent, type RtnlChangeEvent, type RtnlOverrunEvent, type RtnlEventType, type EventOptions } from './events.js';
 export { Rtnl, type RtnlOptions } from './handle.js';
+export * from './route-types.js';
+export { Routes, openRoutes, decodeRouteMessage, routeFromNative, type BatchOptions as RouteBatchOptions, type ListOptions as RouteListOptions } from './route.js';
+export { NextHops, decodeNextHopMessage, nextHopFromNative } from './nexthop.js';
+export { Rules, decodeRuleMessage, ruleFromNative } from './rule.js';
