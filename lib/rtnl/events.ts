@@ -13,6 +13,7 @@ import { native } from '../native.js';
 import { toLink } from './link.js';
 import { toAddress } from './address.js';
 import type { Address, Link } from './link-types.js';
+import type { NextHop, Route, Rule } from './route-types.js';
 
 export type RtnlEventType = 'link' | 'address' | 'route' | 'nexthop' | 'rule';
 export const RTNL_EVENT_TYPES: readonly RtnlEventType[] = ['link', 'address', 'route', 'nexthop', 'rule'];
@@ -43,7 +44,9 @@ const MESSAGES: Record<number, [RtnlEventType, 'new' | 'del']> = {
 export type RtnlChangeEvent =
   | { type: 'link'; action: 'new' | 'del'; value: Link }
   | { type: 'address'; action: 'new' | 'del'; value: Address }
-  | { type: 'route' | 'nexthop' | 'rule'; action: 'new' | 'del'; value: unknown };
+  | { type: 'route'; action: 'new' | 'del'; value: Route }
+  | { type: 'nexthop'; action: 'new' | 'del'; value: NextHop }
+  | { type: 'rule'; action: 'new' | 'del'; value: Rule };
 
 /**
  * The kernel dropped events because the stream's receive buffer was full (ENOBUFS): some changes
@@ -147,7 +150,8 @@ export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
         else {
           const d = this.#decoders[type];
           const len = replies.readUInt32LE(off);
-          this.#push({ type, action, value: d ? d(replies, off) : { raw: Buffer.from(replies.subarray(off, off + len)) } });
+          // Without a decoder (a stream built outside Rtnl) the value is the raw message.
+          this.#push({ type, action, value: d ? d(replies, off) : { raw: Buffer.from(replies.subarray(off, off + len)) } } as RtnlChangeEvent);
         }
       } catch (e) {
         this.#fail(e);

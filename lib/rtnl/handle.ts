@@ -5,6 +5,9 @@ import { ValidationError } from '../errors.js';
 import { Links } from './link.js';
 import { Addresses } from './address.js';
 import { Sysctl } from './sysctl.js';
+import { Routes, decodeRouteMessage } from './route.js';
+import { NextHops, decodeNextHopMessage } from './nexthop.js';
+import { Rules, decodeRuleMessage } from './rule.js';
 import { RtnlEventStream, validateEventOptions, type EventDecoders, type EventOptions } from './events.js';
 
 export interface RtnlOptions {
@@ -21,6 +24,12 @@ export class Rtnl {
   readonly links: Links;
   /** Addresses: `ip addr`. */
   readonly addresses: Addresses;
+  /** Routes: `ip route`. */
+  readonly routes: Routes;
+  /** Nexthop objects and groups: `ip nexthop`. */
+  readonly nexthops: NextHops;
+  /** Policy routing rules: `ip rule`. */
+  readonly rules: Rules;
   /** /proc/sys of this namespace: `sysctl`. */
   readonly sysctl: Sysctl;
   readonly #streams = new Set<RtnlEventStream>();
@@ -30,6 +39,9 @@ export class Rtnl {
     this.#netns = netns;
     this.links = new Links(socket);
     this.addresses = new Addresses(socket, this.links);
+    this.routes = new Routes(socket);
+    this.nexthops = new NextHops(socket);
+    this.rules = new Rules(socket);
     this.sysctl = new Sysctl(socket);
   }
 
@@ -74,9 +86,13 @@ export class Rtnl {
     return stream;
   }
 
-  /** Decoders for route, nexthop and rule events (the routes module's). */
+  /** Decoders for route, nexthop and rule events (the routes module's): value is the Route, NextHop or Rule. */
   protected eventDecoders(): EventDecoders {
-    return {};
+    return {
+      route: (b, off) => decodeRouteMessage(b, off).route,
+      nexthop: (b, off) => decodeNextHopMessage(b, off).nexthop,
+      rule: (b, off) => decodeRuleMessage(b, off).rule,
+    };
   }
 
   /**

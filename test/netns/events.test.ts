@@ -40,7 +40,7 @@ describe.skipIf(skipUnless('netns'))('rtnetlink events (host kernel, own namespa
   });
   afterAll(() => rtnl?.close());
 
-  it('delivers link, address and route changes made by another process', async () => {
+  it('delivers link, address, route, nexthop and rule changes made by another process', async () => {
     const stream = rtnl.events();
     try {
       const made = ipAsync(ns.name, ['link', 'add', 'ev0', 'type', 'veth', 'peer', 'name', 'ev1']);
@@ -49,6 +49,7 @@ describe.skipIf(skipUnless('netns'))('rtnetlink events (host kernel, own namespa
       const ev0 = links.at(-1)!;
       expect(ev0.type === 'link' && ev0.value.kind).toBe('veth');
 
+      await ipAsync(ns.name, ['link', 'set', 'ev1', 'up']);
       await ipAsync(ns.name, ['link', 'set', 'ev0', 'up']);
       const up = await readUntil(stream, (e) => e.type === 'link' && e.value.name === 'ev0' && e.value.up);
       expect(up.at(-1)).toMatchObject({ type: 'link', action: 'new' });
@@ -57,9 +58,20 @@ describe.skipIf(skipUnless('netns'))('rtnetlink events (host kernel, own namespa
       const addr = await readUntil(stream, (e) => e.type === 'address' && e.action === 'new' && e.value.address === '10.77.0.1');
       const a = addr.at(-1)!;
       expect(a.type === 'address' && [a.value.prefixLength, a.value.index]).toEqual([24, (await rtnl.links.get('ev0')).index]);
-      // The kernel adds the local route for it in the same change.
-      const route = await readUntil(stream, (e) => e.type === 'route');
-      expect(route.at(-1)).toMatchObject({ type: 'route', action: 'new' });
+      // The kernel adds the prefix route for it in the same change, decoded as a Route.
+      const route = await readUntil(stream, (e) => e.type === 'route' && e.value.dst === '10.77.0.0/24');
+      expect(route.at(-1)).toMatchObject({ type: 'route', action: 'new', value: { table: 254, family: 4 } });
+
+      await ipAsync(ns.name, ['nexthop', 'add', 'id', '77', 'via', '10.77.0.2', 'dev', 'ev0']);
+      const nh = await readUntil(stream, (e) => e.type === 'nexthop' && e.value.id === 77);
+      expect(nh.at(-1)).toMatchObject({ action: 'new', value: { gateway: '10.77.0.2' } });
+      await ipAsync(ns.name, ['nexthop', 'del', 'id', '77']);
+      await readUntil(stream, (e) => e.type === 'nexthop' && e.action === 'del' && e.value.id === 77);
+
+      await ipAsync(ns.name, ['rule', 'add', 'pref', '777', 'from', '10.77.0.0/24', 'table', '77']);
+      const rule = await readUntil(stream, (e) => e.type === 'rule' && e.value.priority === 777);
+      expect(rule.at(-1)).toMatchObject({ action: 'new', value: { from: '10.77.0.0/24' } });
+      await ipAsync(ns.name, ['rule', 'del', 'pref', '777']);
 
       await ipAsync(ns.name, ['addr', 'del', '10.77.0.1/24', 'dev', 'ev0']);
       await readUntil(stream, (e) => e.type === 'address' && e.action === 'del' && e.value.address === '10.77.0.1');
