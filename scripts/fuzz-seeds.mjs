@@ -7,7 +7,7 @@
 // hand from include/uapi/linux/ip_vs.h (the host kernel may have no IPVS); the transport seeds
 // wrap real answers in the fake-kernel record format of native/fuzz/transport_answers.cc.
 // Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN for the namespace) and iproute2. Run:
-//   node scripts/fuzz-seeds.mjs
+//   node scripts/fuzz-seeds.mjs [rtnetlink] [ipvs] [packets]
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -249,9 +249,99 @@ function ipvsSeeds() {
   save('nlattr', 'ipvs-services', dumpOfServices);
 }
 
-rmSync(join(corpus, 'nlattr'), { recursive: true, force: true });
-rmSync(join(corpus, 'transport_answers'), { recursive: true, force: true });
-for (const t of ['link', 'addr', 'route', 'rule', 'nexthop', 'ipvs']) rmSync(join(corpus, t), { recursive: true, force: true });
-rtnetlinkSeeds();
-ipvsSeeds();
+// ---------------------------------------------------------------------------------------------
+// Packets and captures, hand-built: Ethernet/VLAN/SLL/SLL2/raw framing around IPv4/IPv6 with
+// TCP, UDP, ICMP errors quoting a packet, extension headers and fragments.
+
+function ipv4(proto, l4, { frag = 0, src = [10, 0, 0, 1], dst = [10, 0, 0, 2], options = Buffer.alloc(0) } = {}) {
+  const ihl = 5 + options.length / 4;
+  const h = Buffer.alloc(20);
+  h[0] = 0x40 | ihl;
+  h.writeUInt16BE(ihl * 4 + l4.length, 2);
+  h.writeUInt16BE(frag, 6);
+  h[8] = 64;
+  h[9] = proto;
+  Buffer.from(src).copy(h, 12);
+  Buffer.from(dst).copy(h, 16);
+  return Buffer.concat([h, options, l4]);
+}
+function ipv6(next, payload, flow = 0x12345) {
+  const h = Buffer.alloc(40);
+  h.writeUInt32BE((6 << 28) | flow, 0);
+  h.writeUInt16BE(payload.length, 4);
+  h[6] = next;
+  h[7] = 64;
+  Buffer.from('20010db8000000000000000000000001', 'hex').copy(h, 8);
+  Buffer.from('20010db8000000000000000000000002', 'hex').copy(h, 24);
+  return Buffer.concat([h, payload]);
+}
+const ports = (s, d, rest = 16) => Buffer.concat([be16(s), be16(d), Buffer.alloc(rest)]);
+const eth = (type, payload, vlan) => Buffer.concat([Buffer.from('020000000002020000000001', 'hex'),
+  ...(vlan ? [be16(0x8100), be16(vlan)] : []), be16(type), payload]);
+const sll = (type, payload) => Buffer.concat([be16(0), be16(1), be16(6), Buffer.from('020000000001', 'hex'), Buffer.alloc(2), be16(type), payload]);
+const sll2 = (type, payload) => Buffer.concat([be16(type), Buffer.alloc(2), be32(2), be16(1), Buffer.from([0, 6]), Buffer.from('0200000000010000', 'hex'), payload]);
+
+function packetSeeds() {
+  const tcp4 = ipv4(6, ports(40000, 80));
+  const udp6 = ipv6(17, ports(5353, 53, 4));
+  const icmpErr = ipv4(1, Buffer.concat([Buffer.from([3, 3, 0, 0, 0, 0, 0, 0]), ipv4(17, ports(1234, 53, 4))]));
+  const icmp6Err = ipv6(58, Buffer.concat([Buffer.from([1, 4, 0, 0, 0, 0, 0, 0]), ipv6(6, ports(443, 50000))]));
+  const ext6 = ipv6(0, Buffer.concat([Buffer.from([43, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([44, 0, 0, 0, 0, 0, 0, 0]), Buffer.from([6, 0, 0, 1, 0, 0, 0, 7]), ports(1, 2)]));
+  const frag4 = ipv4(17, ports(1, 2), { frag: 0x2000 });
+  const opts4 = ipv4(6, ports(3, 4), { options: Buffer.from([1, 1, 1, 0]) });
+  const esp6 = ipv6(50, Buffer.from('0000abcd00000001', 'hex'));
+  const ipip = ipv4(4, tcp4);
+  const links = { null: 0, eth: 1, raw: 101, sll: 113, ipv4: 228, ipv6: 229, sll2: 276 };
+  const cases = [
+    ['eth-tcp4', 1, eth(0x0800, tcp4)], ['eth-vlan-udp6', 1, eth(0x86dd, udp6, 100)], ['eth-icmp-err', 1, eth(0x0800, icmpErr)],
+    ['eth-icmp6-err', 1, eth(0x86dd, icmp6Err)], ['raw-ext6', 2, ext6], ['raw-frag4', 2, frag4], ['ipv4-opts', 4, opts4],
+    ['ipv6-esp', 5, esp6], ['sll-ipip', 3, sll(0x0800, ipip)], ['sll2-udp6', 6, sll2(0x86dd, udp6)],
+    ['null-tcp4', 0, Buffer.concat([u32(2), tcp4])], ['eth-arp', 1, eth(0x0806, Buffer.alloc(28))],
+  ];
+  // native/fuzz/packet.cc: [link type index][batch cut count][packet]; index into its kLinkTypes.
+  for (const [name, linkIndex, bytes] of cases) save('packet', name, Buffer.concat([Buffer.from([linkIndex, 0]), bytes]));
+  save('packet', 'batch-eth', Buffer.concat([Buffer.from([1, 3]), eth(0x0800, tcp4), eth(0x86dd, udp6), eth(0x0800, icmpErr)]));
+
+  const packets = cases.filter(([, li]) => li === 1).map(([, , b]) => b);
+  // pcap: 24-byte header + 16-byte records; microsecond LE, nanosecond BE.
+  const pcap = (le, nano, link, pkts) => {
+    const w32 = (v) => { const b = Buffer.alloc(4); le ? b.writeUInt32LE(v >>> 0) : b.writeUInt32BE(v >>> 0); return b; };
+    const w16 = (v) => { const b = Buffer.alloc(2); le ? b.writeUInt16LE(v) : b.writeUInt16BE(v); return b; };
+    const head = Buffer.concat([w32(nano ? 0xa1b23c4d : 0xa1b2c3d4), w16(2), w16(4), w32(0), w32(0), w32(65535), w32(link)]);
+    return Buffer.concat([head, ...pkts.flatMap((p, i) => [w32(1700000000 + i), w32(i * 1000), w32(p.length), w32(p.length + 4), p])]);
+  };
+  save('pcap', 'pcap-us-le-eth', pcap(true, false, 1, packets));
+  save('pcap', 'pcap-ns-be-eth', pcap(false, true, 1, packets));
+  save('pcap', 'pcap-raw', pcap(true, false, 101, [tcp4, udp6, ext6]));
+  save('pcap', 'pcap-sll2', pcap(true, false, 276, [sll2(0x0800, tcp4)]));
+  // pcapng: SHB, IDB (with if_tsresol), EPB, SPB, an unknown block, a second section.
+  const block = (type, body) => {
+    const len = 12 + body.length + ((4 - (body.length % 4)) % 4);
+    return Buffer.concat([u32(type), u32(len), pad(body), u32(len)]);
+  };
+  const shb = () => block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d), u16(1), u16(0), Buffer.from('ffffffffffffffff', 'hex')]));
+  const idb = (link, tsresol) => block(1, Buffer.concat([u16(link), u16(0), u32(0), ...(tsresol !== undefined ? [u16(9), u16(1), pad(Buffer.from([tsresol])), u16(0), u16(0)] : [])]));
+  const epb = (iface, p) => block(6, Buffer.concat([u32(iface), u32(0), u32(1000), u32(p.length), u32(p.length), pad(p)]));
+  const spb = (p) => block(3, Buffer.concat([u32(p.length), pad(p)]));
+  save('pcap', 'pcapng', Buffer.concat([shb(), idb(1, 9), idb(101), ...packets.map((p) => epb(0, p)), epb(1, udp6), block(0x99, Buffer.alloc(8)), spb(packets[0]), shb(), idb(113), epb(0, sll(0x0800, tcp4))]));
+}
+
+// `node scripts/fuzz-seeds.mjs [rtnetlink] [ipvs] [packets]`: which groups to (re)write; all by
+// default. Kernel answers carry timers and counters, so rewriting the rtnetlink group changes
+// bytes: do it when a decoder learns new attributes, not on every run.
+const groups = process.argv.slice(2);
+const want = (g) => groups.length === 0 || groups.includes(g);
+const clear = (...targets) => targets.forEach((t) => rmSync(join(corpus, t), { recursive: true, force: true }));
+if (want('rtnetlink')) {
+  clear('nlattr', 'transport_answers', 'link', 'addr', 'route', 'rule', 'nexthop');
+  rtnetlinkSeeds();
+}
+if (want('ipvs')) {
+  clear('ipvs');
+  ipvsSeeds();
+}
+if (want('packets')) {
+  clear('packet', 'pcap');
+  packetSeeds();
+}
 console.log(`wrote ${written} seeds under ${corpus}`);
