@@ -1,0 +1,455 @@
+// The planner: current state + desired state -> the ordered operations that turn one into the
+// other, and nothing else. Pure (no I/O); apply.ts reads the kernel and executes the plan.
+//
+// Order of a plan (safe for live traffic):
+//   1. timeouts, then sync daemons (stop changed/removed, start new/changed);
+//   2. new services, each with all its destinations;
+//   3. changed services: service edit, then destination adds, then edits, then deletes, so a live
+//      service keeps serving throughout and never has fewer destinations than at the start or the
+//      end; a live service is never emptied unless `allowEmpty` says so;
+//   4. removed services last.
+// With `drain`, a destination (or service) being removed is first set to weight 0; the deletes
+// move to `afterDrain`, which apply() runs once its connections are gone or the wait is over.
+//
+// Destination order: the kernel inserts a new destination at the HEAD of its service's list, and
+// that list order is what the sh and mh schedulers build their tables from. The canonical order is
+// ascending (IPv4 before IPv6, then address bytes, then port) as the kernel dumps the list; to get
+// it, destinations are added in descending order. With order 'strict' (the default for sh and mh)
+// the planner also re-adds the fewest existing destinations needed so that the final list IS the
+// canonical order, whatever the history: directors given the same desired state then build
+// identical sh/mh tables. With 'add', existing destinations keep their place.
+import { parseIPv6 } from '../rtnl/ip.js';
+import type { DestinationChanges, DestinationSpec, ServiceChanges, ServiceKey, ServiceSpec, SyncDaemon, Timeouts } from '../ipvs/types.js';
+import {
+  destinationId,
+  destinationSpecOf,
+  normalizeDestination,
+  normalizeService,
+  serviceId,
+  serviceSpecOf,
+  type LvsState,
+  type NormalDestination,
+  type NormalService,
+  type StateAddress,
+  type StateRoute,
+  type StateService,
+} from '../format/state.js';
+import { LvskitError } from '../errors.js';
+
+export type DestRef = { address: string; port: number };
+
+export type PlanOp =
+  | { op: 'setTimeouts'; timeouts: Partial<Timeouts> }
+  | { op: 'stopDaemon'; state: 'master' | 'backup' }
+  | { op: 'startDaemon'; daemon: SyncDaemon }
+  | { op: 'addService'; spec: ServiceSpec }
+  | { op: 'editService'; key: ServiceKey; changes: ServiceChanges }
+  | { op: 'deleteService'; key: ServiceKey }
+  | { op: 'addDestination'; service: ServiceKey; dest: DestinationSpec }
+  | { op: 'editDestination'; service: ServiceKey; dest: DestRef; changes: DestinationChanges }
+  | { op: 'deleteDestination'; service: ServiceKey; dest: DestRef }
+  | { op: 'addAddress'; address: StateAddress }
+  | { op: 'deleteAddress'; address: StateAddress }
+  | { op: 'addRoute'; route: StateRoute }
+  | { op: 'replaceRoute'; route: StateRoute }
+  | { op: 'deleteRoute'; route: StateRoute };
+
+export interface DrainTarget {
+  service: ServiceKey;
+  dest: DestRef;
+}
+
+export interface Plan {
+  /** Operations to send now, in order (one batch). */
+  ops: PlanOp[];
+  /** With drain: what to delete once the drained destinations have no connections (a second batch). */
+  afterDrain: PlanOp[];
+  /** With drain: destinations set to weight 0 whose connections apply() waits for. */
+  drain: DrainTarget[];
+}
+
+export interface PlanOptions {
+  /** Set removed destinations to weight 0 first and delete them after (see apply's drain wait). */
+  drain?: boolean;
+  /** Allow a live service with destinations to end up with none (default false: the plan is refused). */
+  allowEmpty?: boolean;
+  /**
+   * Destination order: 'strict' makes the final list the canonical order (re-adding the fewest
+   * destinations needed), 'add' only adds new ones in canonical order, 'auto' (default) is strict
+   * for sh and mh (whose tables depend on the order) and 'add' otherwise.
+   */
+  order?: 'auto' | 'strict' | 'add';
+}
+
+export class PlanError extends LvskitError {
+  override name = 'PlanError';
+}
+
+// ---- canonical destination order --------------------------------------------------------------
+
+function addrBytes(a: string): number[] {
+  const v6 = parseIPv6(a);
+  return v6 ? Array.from(v6) : a.split('.').map(Number);
+}
+
+/** The canonical order (as the kernel would dump it): IPv4 first, then address bytes, then port. */
+export function compareCanonical(a: DestRef, b: DestRef): number {
+  const x = addrBytes(normalizeDestination({ ...a }).address);
+  const y = addrBytes(normalizeDestination({ ...b }).address);
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return a.port - b.port;
+}
+
+// ---- diffs ----------------------------------------------------------------------------------
+
+function serviceChanges(cur: NormalService, want: NormalService): ServiceChanges | undefined {
+  const c: ServiceChanges = {};
+  if (cur.scheduler !== want.scheduler) c.scheduler = want.scheduler as ServiceChanges['scheduler'];
+  const flags: NonNullable<ServiceChanges['flags']> = {};
+  for (const f of ['onePacket', 'schedFallback', 'schedPort', 'sched3'] as const) if (cur[f] !== want[f]) flags[f] = want[f];
+  if (Object.keys(flags).length) c.flags = flags;
+  if (want.persistenceTimeout === 0) {
+    if (cur.persistenceTimeout !== 0) c.persistence = null;
+  } else if (cur.persistenceTimeout !== want.persistenceTimeout || cur.netmask !== want.netmask) {
+    c.persistence = { timeout: want.persistenceTimeout, netmask: want.netmask };
+  }
+  if (cur.persistenceEngine !== want.persistenceEngine) c.persistenceEngine = want.persistenceEngine === '' ? null : want.persistenceEngine;
+  return Object.keys(c).length ? c : undefined;
+}
+
+function destChanges(cur: NormalDestination, want: NormalDestination): DestinationChanges | undefined {
+  const c: DestinationChanges = {};
+  if (cur.forward !== want.forward) c.forward = want.forward;
+  if (cur.weight !== want.weight) c.weight = want.weight;
+  if (cur.upperThreshold !== want.upperThreshold) c.upperThreshold = want.upperThreshold;
+  if (cur.lowerThreshold !== want.lowerThreshold) c.lowerThreshold = want.lowerThreshold;
+  if (
+    want.forward === 'tunnel' &&
+    (cur.forward !== 'tunnel' ||
+      cur.tunnelType !== want.tunnelType ||
+      cur.tunnelPort !== want.tunnelPort ||
+      cur.tunnelChecksum !== want.tunnelChecksum ||
+      cur.tunnelRemoteChecksum !== want.tunnelRemoteChecksum)
+  ) {
+    c.tunnel = destinationSpecOf(want).tunnel!;
+  }
+  return Object.keys(c).length ? c : undefined;
+}
+
+function sameDaemon(cur: SyncDaemon, want: SyncDaemon): boolean {
+  // fields the desired state leaves out are whatever the kernel chose (defaults)
+  return (
+    cur.interface === want.interface &&
+    cur.syncId === want.syncId &&
+    (want.maxLength === undefined || cur.maxLength === want.maxLength) &&
+    (want.group === undefined || cur.group === want.group) &&
+    (want.port === undefined || cur.port === want.port) &&
+    (want.ttl === undefined || cur.ttl === want.ttl)
+  );
+}
+
+const addrId = (a: StateAddress) => `${a.interface} ${a.address.includes('/') ? a.address : `${a.address}/${a.address.includes(':') ? 128 : 32}`}`;
+const routeId = (r: StateRoute) => `${r.table ?? 254} ${r.destination} ${r.metric ?? 0}`;
+const routeBody = (r: StateRoute) => JSON.stringify([r.gateway ?? '', r.interface ?? '', (r.nexthops ?? []).map((h) => [h.gateway ?? '', h.interface ?? '', h.weight ?? 1])]);
+
+interface Dst {
+  n: NormalDestination;
+  spec: DestinationSpec;
+}
+
+function destsOf(s: StateService): Dst[] {
+  return (s.destinations ?? []).map((d) => ({ n: normalizeDestination(d), spec: d }));
+}
+
+/**
+ * Computes the plan from `current` (as read from the kernel: destinations in the kernel's list
+ * order) to `desired`. Sections absent from `desired` are left alone. Throws PlanError when the
+ * plan would empty a live service and `allowEmpty` is not set.
+ */
+export function planChanges(current: LvsState, desired: LvsState, options: PlanOptions = {}): Plan {
+  const ops: PlanOp[] = [];
+  const afterDrain: PlanOp[] = [];
+  const drain: DrainTarget[] = [];
+  const orderMode = options.order ?? 'auto';
+
+  // 1. timeouts and daemons
+  if (desired.timeouts) {
+    const t: Partial<Timeouts> = {};
+    for (const k of ['tcp', 'tcpFin', 'udp'] as const) {
+      const w = desired.timeouts[k];
+      if (w !== undefined && w !== current.timeouts?.[k]) t[k] = w;
+    }
+    if (Object.keys(t).length) ops.push({ op: 'setTimeouts', timeouts: t });
+  }
+  if (desired.syncDaemons) {
+    const cur = new Map((current.syncDaemons ?? []).map((d) => [d.state, d]));
+    const want = new Map(desired.syncDaemons.map((d) => [d.state, d]));
+    for (const state of ['master', 'backup'] as const) {
+      const c = cur.get(state);
+      const w = want.get(state);
+      if (c && (!w || !sameDaemon(c, w))) ops.push({ op: 'stopDaemon', state });
+      if (w && (!c || !sameDaemon(c, w))) ops.push({ op: 'startDaemon', daemon: w });
+    }
+  }
+
+  // 2-4. services
+  if (desired.services) {
+    const cur = new Map((current.services ?? []).map((s) => [serviceId(s.key), s]));
+    const want = new Map(desired.services.map((s) => [serviceId(s.key), s]));
+    const deletes: PlanOp[] = [];
+    // new services, in desired order
+    for (const [id, w] of want) {
+      if (cur.has(id)) continue;
+      const n = normalizeService(w);
+      ops.push({ op: 'addService', spec: serviceSpecOf(n) });
+      const ds = destsOf(w).sort((a, b) => compareCanonical(b.n, a.n));
+      for (const d of ds) ops.push({ op: 'addDestination', service: n.key, dest: destinationSpecOf(d.n, n.family) });
+    }
+    // changed services
+    for (const [id, w] of want) {
+      const c = cur.get(id);
+      if (!c) continue;
+      const cn = normalizeService(c);
+      const wn = normalizeService(w);
+      const key = wn.key;
+      const ch = serviceChanges(cn, wn);
+      if (ch) ops.push({ op: 'editService', key, changes: ch });
+
+      const curD = destsOf(c);
+      const wantD = destsOf(w);
+      const wantById = new Map(wantD.map((d) => [destinationId(d.n), d]));
+      const curById = new Map(curD.map((d) => [destinationId(d.n), d]));
+      if (curD.length > 0 && wantD.length === 0 && !options.allowEmpty)
+        throw new PlanError(`service ${id} would lose all its ${curD.length} destination(s); pass allowEmpty (--allow-empty) to allow it, or delete the service`);
+
+      // which existing destinations must be re-added so the final list is canonical
+      const strict = orderMode === 'strict' || (orderMode === 'auto' && (wn.scheduler === 'sh' || wn.scheduler === 'mh'));
+      const canonical = wantD.slice().sort((a, b) => compareCanonical(a.n, b.n)).map((d) => destinationId(d.n));
+      const kept = curD.map((d) => destinationId(d.n)).filter((x) => wantById.has(x));
+      const untouched = new Set<string>();
+      if (strict) {
+        // the longest suffix of the canonical list that the kept destinations already hold, in order
+        const pos = new Map(kept.map((x, i) => [x, i]));
+        let j = canonical.length;
+        let last = Infinity;
+        while (j > 0) {
+          const p = pos.get(canonical[j - 1]!);
+          if (p === undefined || p >= last) break;
+          last = p;
+          j--;
+        }
+        // kept destinations outside that suffix are deleted and re-added at the head, in order
+        for (const x of canonical.slice(j)) untouched.add(x);
+      } else for (const x of kept) untouched.add(x);
+
+      const reAdd = kept.filter((x) => !untouched.has(x));
+      // adds (new ones and re-added ones), descending so the list reads ascending
+      const adds = wantD.filter((d) => !curById.has(destinationId(d.n)) || reAdd.includes(destinationId(d.n)));
+      // re-adds first need their old entry out: delete them right before re-adding
+      for (const d of adds.sort((a, b) => compareCanonical(b.n, a.n))) {
+        const did = destinationId(d.n);
+        if (curById.has(did)) ops.push({ op: 'deleteDestination', service: key, dest: { address: d.n.address, port: d.n.port } });
+        ops.push({ op: 'addDestination', service: key, dest: destinationSpecOf(d.n, wn.family) });
+      }
+      // edits of untouched destinations
+      for (const x of untouched) {
+        const ch2 = destChanges(curById.get(x)!.n, wantById.get(x)!.n);
+        if (ch2) ops.push({ op: 'editDestination', service: key, dest: { address: wantById.get(x)!.n.address, port: wantById.get(x)!.n.port }, changes: ch2 });
+      }
+      // removals
+      for (const d of curD) {
+        if (wantById.has(destinationId(d.n))) continue;
+        const ref = { address: d.n.address, port: d.n.port };
+        if (options.drain) {
+          if (d.n.weight !== 0) ops.push({ op: 'editDestination', service: key, dest: ref, changes: { weight: 0 } });
+          drain.push({ service: key, dest: ref });
+          afterDrain.push({ op: 'deleteDestination', service: key, dest: ref });
+        } else ops.push({ op: 'deleteDestination', service: key, dest: ref });
+      }
+    }
+    // removed services
+    for (const [id, c] of cur) {
+      if (want.has(id)) continue;
+      const key = normalizeService(c).key;
+      if (options.drain && (c.destinations ?? []).length) {
+        for (const d of destsOf(c)) {
+          const ref = { address: d.n.address, port: d.n.port };
+          if (d.n.weight !== 0) ops.push({ op: 'editDestination', service: key, dest: ref, changes: { weight: 0 } });
+          drain.push({ service: key, dest: ref });
+        }
+        afterDrain.push({ op: 'deleteService', key });
+      } else deletes.push({ op: 'deleteService', key });
+    }
+    ops.push(...deletes);
+  }
+
+  // addresses and routes: add before delete (a VIP moving between interfaces is never absent)
+  if (desired.addresses) {
+    const cur = new Map((current.addresses ?? []).map((a) => [addrId(a), a]));
+    const want = new Map(desired.addresses.map((a) => [addrId(a), a]));
+    for (const [id, a] of want) if (!cur.has(id)) ops.push({ op: 'addAddress', address: a });
+    for (const [id, a] of cur) if (!want.has(id)) ops.push({ op: 'deleteAddress', address: a });
+  }
+  if (desired.routes) {
+    const cur = new Map((current.routes ?? []).map((r) => [routeId(r), r]));
+    const want = new Map(desired.routes.map((r) => [routeId(r), r]));
+    for (const [id, r] of want) {
+      const c = cur.get(id);
+      if (!c) ops.push({ op: 'addRoute', route: r });
+      else if (routeBody(c) !== routeBody(r)) ops.push({ op: 'replaceRoute', route: r });
+    }
+    for (const [id, r] of cur) if (!want.has(id)) ops.push({ op: 'deleteRoute', route: r });
+  }
+  return { ops, afterDrain, drain };
+}
+
+// ---- a model of the kernel, for dry runs and tests --------------------------------------------
+
+/**
+ * Runs operations against a plain model of the kernel (destinations added at the head of the
+ * list, as the kernel does) and returns the resulting state. Throws on an operation the kernel
+ * would refuse (EEXIST, ENOENT, ESRCH).
+ */
+export function simulatePlan(state: LvsState, ops: readonly PlanOp[]): LvsState {
+  const services = new Map<string, { n: NormalService; dests: NormalDestination[] }>();
+  for (const s of state.services ?? []) services.set(serviceId(s.key), { n: normalizeService(s), dests: destsOf(s).map((d) => d.n) });
+  let timeouts = state.timeouts ? { ...state.timeouts } : undefined;
+  const daemons = new Map((state.syncDaemons ?? []).map((d) => [d.state, d]));
+  const addresses = new Map((state.addresses ?? []).map((a) => [addrId(a), a]));
+  const routes = new Map((state.routes ?? []).map((r) => [routeId(r), r]));
+  const svc = (k: ServiceKey) => {
+    const s = services.get(serviceId(k));
+    if (!s) throw new PlanError(`ESRCH: no service ${serviceId(k)}`);
+    return s;
+  };
+  const idx = (s: { dests: NormalDestination[] }, d: DestRef) => s.dests.findIndex((x) => destinationId(x) === destinationId(d));
+  for (const o of ops) {
+    switch (o.op) {
+      case 'setTimeouts':
+        timeouts = { ...timeouts, ...o.timeouts };
+        break;
+      case 'stopDaemon':
+        if (!daemons.delete(o.state)) throw new PlanError(`ESRCH: no ${o.state} daemon`);
+        break;
+      case 'startDaemon':
+        if (daemons.has(o.daemon.state)) throw new PlanError(`EEXIST: ${o.daemon.state} daemon`);
+        daemons.set(o.daemon.state, o.daemon);
+        break;
+      case 'addService': {
+        const id = serviceId(o.spec.key);
+        if (services.has(id)) throw new PlanError(`EEXIST: service ${id}`);
+        services.set(id, { n: normalizeService(o.spec), dests: [] });
+        break;
+      }
+      case 'editService': {
+        const s = svc(o.key);
+        const spec = serviceSpecOf(s.n);
+        const c = o.changes;
+        if (c.scheduler !== undefined) spec.scheduler = c.scheduler as ServiceSpec['scheduler'];
+        if (c.flags) spec.flags = { ...spec.flags, ...c.flags };
+        if (c.persistence === null) delete spec.persistence;
+        else if (c.persistence) spec.persistence = { timeout: c.persistence.timeout ?? spec.persistence?.timeout ?? 300, ...(c.persistence.netmask !== undefined ? { netmask: c.persistence.netmask } : spec.persistence?.netmask !== undefined ? { netmask: spec.persistence.netmask } : {}) };
+        if (c.persistenceEngine === null) delete spec.persistenceEngine;
+        else if (c.persistenceEngine !== undefined) spec.persistenceEngine = c.persistenceEngine;
+        s.n = normalizeService(spec);
+        break;
+      }
+      case 'deleteService':
+        svc(o.key);
+        services.delete(serviceId(o.key));
+        break;
+      case 'addDestination': {
+        const s = svc(o.service);
+        if (idx(s, o.dest) >= 0) throw new PlanError(`EEXIST: destination ${destinationId(o.dest)}`);
+        s.dests.unshift(normalizeDestination(o.dest));
+        break;
+      }
+      case 'editDestination': {
+        const s = svc(o.service);
+        const i = idx(s, o.dest);
+        if (i < 0) throw new PlanError(`ENOENT: destination ${destinationId(o.dest)}`);
+        const spec = destinationSpecOf(s.dests[i]!);
+        const c = o.changes;
+        if (c.forward !== undefined) spec.forward = c.forward;
+        if (spec.forward !== 'tunnel') delete spec.tunnel;
+        if (c.weight !== undefined) spec.weight = c.weight;
+        if (c.upperThreshold !== undefined) spec.upperThreshold = c.upperThreshold;
+        if (c.lowerThreshold !== undefined) spec.lowerThreshold = c.lowerThreshold;
+        if (c.tunnel !== undefined) {
+          if (c.tunnel === null) delete spec.tunnel;
+          else spec.tunnel = c.tunnel;
+        }
+        s.dests[i] = normalizeDestination(spec);
+        break;
+      }
+      case 'deleteDestination': {
+        const s = svc(o.service);
+        const i = idx(s, o.dest);
+        if (i < 0) throw new PlanError(`ENOENT: destination ${destinationId(o.dest)}`);
+        s.dests.splice(i, 1);
+        break;
+      }
+      case 'addAddress':
+        if (addresses.has(addrId(o.address))) throw new PlanError(`EEXIST: address ${addrId(o.address)}`);
+        addresses.set(addrId(o.address), o.address);
+        break;
+      case 'deleteAddress':
+        if (!addresses.delete(addrId(o.address))) throw new PlanError(`EADDRNOTAVAIL: address ${addrId(o.address)}`);
+        break;
+      case 'addRoute':
+        if (routes.has(routeId(o.route))) throw new PlanError(`EEXIST: route ${routeId(o.route)}`);
+        routes.set(routeId(o.route), o.route);
+        break;
+      case 'replaceRoute':
+        routes.set(routeId(o.route), o.route);
+        break;
+      case 'deleteRoute':
+        if (!routes.delete(routeId(o.route))) throw new PlanError(`ESRCH: route ${routeId(o.route)}`);
+        break;
+    }
+  }
+  const out: LvsState = {
+    services: [...services.values()].map((s) => ({ ...serviceSpecOf(s.n), destinations: s.dests.map((d) => destinationSpecOf(d, s.n.family)) })),
+  };
+  if (timeouts) out.timeouts = timeouts;
+  if (state.syncDaemons || daemons.size) out.syncDaemons = [...daemons.values()];
+  if (state.addresses || addresses.size) out.addresses = [...addresses.values()];
+  if (state.routes || routes.size) out.routes = [...routes.values()];
+  return out;
+}
+
+/** One line per operation, ipvsadm-like where ipvsadm has the command (for dry runs and reports). */
+export function describeOp(o: PlanOp): string {
+  const svc = (k: ServiceKey) => serviceId(k);
+  switch (o.op) {
+    case 'setTimeouts':
+      return `set timeouts ${Object.entries(o.timeouts).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    case 'stopDaemon':
+      return `stop ${o.state} sync daemon`;
+    case 'startDaemon':
+      return `start ${o.daemon.state} sync daemon on ${o.daemon.interface} syncid ${o.daemon.syncId}`;
+    case 'addService':
+      return `add service ${svc(o.spec.key)} ${JSON.stringify(serviceSpecOf(normalizeService(o.spec)), (k, v) => (k === 'key' ? undefined : v))}`;
+    case 'editService':
+      return `edit service ${svc(o.key)} ${JSON.stringify(o.changes)}`;
+    case 'deleteService':
+      return `delete service ${svc(o.key)}`;
+    case 'addDestination': {
+      const { address: _a, port: _p, ...rest } = o.dest;
+      return `add destination ${destinationId(o.dest)} to ${svc(o.service)} ${JSON.stringify(rest)}`;
+    }
+    case 'editDestination':
+      return `edit destination ${destinationId(o.dest)} of ${svc(o.service)} ${JSON.stringify(o.changes)}`;
+    case 'deleteDestination':
+      return `delete destination ${destinationId(o.dest)} from ${svc(o.service)}`;
+    case 'addAddress':
+      return `add address ${o.address.address} dev ${o.address.interface}`;
+    case 'deleteAddress':
+      return `delete address ${o.address.address} dev ${o.address.interface}`;
+    case 'addRoute':
+    case 'replaceRoute':
+    case 'deleteRoute':
+      return `${o.op === 'addRoute' ? 'add' : o.op === 'replaceRoute' ? 'replace' : 'delete'} route ${routeId(o.route)} ${routeBody(o.route)}`;
+  }
+}
