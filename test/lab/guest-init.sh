@@ -19,7 +19,9 @@ mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 echo /bin/modprobe > /proc/sys/kernel/modprobe
 up() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "LAB: $* uptime=$(up)" > /dev/console; }
-die() { say "FATAL: $*"; poweroff -f; }
+# QEMU runs with -no-reboot: a reset ends it (works with or without ACPI, unlike poweroff)
+off() { sync; reboot -f; poweroff -f; }
+die() { say "FATAL: $*"; off; }
 hostname lvskit-lab
 say "init started"
 RW=; SHELL1=0; RWCACHE=loose; ERRTTY=ttyS2
@@ -57,7 +59,7 @@ mkdir -p $R/run/lab $R/run/netns
 ip link set lo up
 if [ "$SHELL1" = 1 ]; then
   say "shell: the host's root is at $R (chroot $R /bin/bash)"
-  setsid cttyhack sh; poweroff -f
+  setsid cttyhack sh; off
 fi
 mount -t 9p -o $O,cache=none ctl $R/run/lab || die "mount of ctl failed"
 say "ready"
@@ -77,4 +79,4 @@ n=0; while [ $n -lt 50 ] && { kill -0 $P1 || kill -0 $P2; } 2>/dev/null; do slee
 echo $rc > $R/run/lab/rc
 sync
 say "LAB_EXIT=$rc"
-poweroff -f
+off

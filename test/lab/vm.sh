@@ -82,10 +82,10 @@ for d in "${RWS[@]}"; do
   SHARES+=(-virtfs "local,path=$d,mount_tag=rw$i,security_model=none,multidevs=remap,id=rw$i")
   RWLIST="$RWLIST${RWLIST:+,}$d"; i=$((i + 1))
 done
-KARGS="console=ttyS0 quiet loglevel=3 panic=-1 ${LAB_KARGS-mitigations=off} lab.rw=$RWLIST lab.rwcache=${LAB_RWCACHE:-loose}"
+KARGS="console=ttyS0 quiet loglevel=3 panic=-1 ${LAB_KARGS-mitigations=off cryptomgr.notests nowatchdog} lab.rw=$RWLIST lab.rwcache=${LAB_RWCACHE:-loose}"
 
 if [ $SHELL1 = 1 ]; then
-  SERIAL=(-serial stdio); KARGS="$KARGS lab.shell=1"; TFLAGS=(--foreground)
+  SERIAL=(-serial stdio); KARGS="$KARGS lab.shell=1"
 else
   # ttyS0: console -> log file; ttyS1/ttyS2: the command's stdout/stderr, relayed through FIFOs
   # (works whatever our stdout/stderr are: tty, pipe, file, socket)
@@ -95,28 +95,36 @@ else
   SERIAL=(-chardev "file,id=con,path=$LOG" -serial chardev:con
           -chardev "file,id=out,path=$CTL/out" -serial chardev:out
           -chardev "file,id=err,path=$CTL/err" -serial chardev:err)
-  TFLAGS=(-k 10)
 fi
 
 T0=$(date +%s.%N)
 QRC=0
 # PVH boot of the uncompressed vmlinux; no firmware ROMs, no NIC, no disks: serial + 9p only.
 # -accel tcg: a PVM /dev/kvm cannot run a stock kernel. timeout: QEMU can hang on internal errors.
-timeout "${TFLAGS[@]}" "$TMO" qemu-system-x86_64 \
-  -accel tcg,thread=multi -cpu "${LAB_CPU:-max}" -smp "$SMP" -m "$MEM" \
-  -nodefaults -no-user-config -display none -no-reboot \
-  "${SERIAL[@]}" \
-  -kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.cpio" -append "$KARGS" \
-  -virtfs "local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,readonly=on,multidevs=remap" \
-  -virtfs "local,path=$CTL,mount_tag=ctl,security_model=none,id=ctl" \
-  "${SHARES[@]}" < /dev/null || QRC=$?
+QEMU=(qemu-system-x86_64
+  -accel tcg,thread=multi -cpu "${LAB_CPU:-max}" -smp "$SMP" -m "$MEM"
+  -nodefaults -no-user-config -display none -no-reboot
+  "${SERIAL[@]}"
+  -kernel "$OUT/vmlinux" -initrd "$OUT/initramfs.cpio" -append "$KARGS"
+  -virtfs "local,path=/,mount_tag=hostroot,security_model=none,id=hostroot,readonly=on,multidevs=remap"
+  -virtfs "local,path=$CTL,mount_tag=ctl,security_model=none,id=ctl"
+  "${SHARES[@]}")
+if [ $SHELL1 = 1 ]; then
+  timeout --foreground "$TMO" "${QEMU[@]}" || QRC=$?
+  exit $QRC
+fi
+# timeout runs in its own process group: forward our death to it (it passes it on to QEMU)
+timeout -k 10 "$TMO" "${QEMU[@]}" < /dev/null & QPID=$!
+trap 'kill -TERM $QPID 2>/dev/null; wait $QPID 2>/dev/null; exit 143' TERM HUP
+trap 'kill -TERM $QPID 2>/dev/null; wait $QPID 2>/dev/null; exit 130' INT
+wait $QPID || QRC=$?
+trap - TERM HUP INT
 WALL=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
 # let the relays flush what QEMU wrote before it exited (they end at EOF); a relay still blocked
 # in open() (QEMU died before opening its FIFO) is released by a read-write open + close
 for f in out err; do [ -p "$CTL/$f" ] && { exec 7<>"$CTL/$f"; exec 7>&-; }; done
 for p in ${RELAYS[@]+"${RELAYS[@]}"}; do wait "$p" 2>/dev/null || true; done
 RELAYS=()
-[ $SHELL1 = 0 ] || exit $QRC
 
 uptime_of() { sed -n "s/.*LAB: $1 uptime=\([0-9.]*\).*/\1/p" "$LOG" 2>/dev/null | head -1; }
 READY=$(uptime_of ready)
@@ -134,7 +142,7 @@ if [ -n "$STATUS" ]; then
 fi
 if [ "$EXIT" != 0 ]; then
   {
-    echo "vm.sh: ${WHY:-command exited $EXIT} (wall ${WALL}s, guest ready at ${READY:-never}s); guest log $LOG, tail:"
+    echo "vm.sh: ${WHY:-command exited $EXIT} (wall ${WALL}s, guest ready at $([ -n "$READY" ] && echo "${READY}s" || echo never)); guest log $LOG, tail:"
     tail -n 25 "$LOG" 2>/dev/null | sed 's/^/  | /'
   } >&2
 fi
