@@ -6,3 +6,5 @@ export * from './hash/index.js';
 export * from './ipvs/index.js';
 export * from './rtnl/index.js';
 export * from './packet/index.js';
+export * from './format/index.js';
+export * from './apply/index.js';
