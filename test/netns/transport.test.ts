@@ -87,11 +87,10 @@ describe.skipIf(skipUnless('netns'))('transport through rtnetlink (host kernel, 
     h.close();
   });
 
-  // Known transport bug, kept visible: after the kernel drops events (ENOBUFS sets sk_err), epoll
-  // reports POLLERR and libuv hands NativeSocket.watch UV_EBADF without reading, so the overrun
-  // never reaches drainEvents' ENOBUFS count and the watch stops. When socket_binding.cc OnPoll
-  // drains on POLLERR (and restarts the poll), this case starts passing and `.fails` flags it.
-  it.fails('a watched socket reports a kernel drop as overruns, not as an error', async () => {
+  // After the kernel drops events (ENOBUFS sets sk_err), epoll reports POLLERR and libuv hands
+  // NativeSocket.watch UV_EBADF without reading; OnPoll must read through it (counting the overrun)
+  // and restart the poll, so the consumer sees overruns, never a dead watch.
+  it('a watched socket reports a kernel drop as overruns, not as an error', async () => {
     const s = NetlinkSocket.open('route', { netns: ns.name, receiveBufferBytes: 4096 });
     try {
       const first = new Promise<{ overruns: number; error?: Error }>((resolve) => {

@@ -432,10 +432,23 @@ void NativeSocket::OnPoll(uv_poll_t* h, int status, int events) {
   Replies r;
   uint32_t overruns = 0;
   SysError e;
-  bool ok = status == 0 && self->sock_->drainEvents(&r, &overruns, &e);
-  if (status != 0) {
+  bool ok;
+  if (status == UV_EBADF && self->sock_ && !self->sock_->closed()) {
+    // The kernel dropped events: the socket has ENOBUFS pending, epoll reports POLLERR, and libuv
+    // stops the poll and says EBADF (deps/uv/src/unix/poll.c uv__poll_io). Reading clears the
+    // error (counted as an overrun) and the queued events follow; then poll again.
+    ok = self->sock_->drainEvents(&r, &overruns, &e);
+    if (ok && uv_poll_start(h, UV_READABLE, OnPoll) != 0) {
+      ok = false;
+      e.err = EIO;
+      e.message = "could not restart polling after an overrun";
+    }
+  } else if (status != 0) {
+    ok = false;
     e.err = -status;
     e.message = uv_strerror(status);
+  } else {
+    ok = self->sock_->drainEvents(&r, &overruns, &e);
   }
   if (r.offsets.empty() && overruns == 0 && ok) return;
   Napi::Uint32Array offs = Napi::Uint32Array::New(env, r.offsets.size());
