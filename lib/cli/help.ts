@@ -1,0 +1,100 @@
+// Help text of every lvskit verb (`lvskit help VERB`, `lvskit VERB --help`).
+
+export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'help', 'version'] as const;
+export type Verb = (typeof VERBS)[number];
+
+const COMMON = `Global options (any verb):
+  --netns NAME   act in network namespace NAME (/run/netns/NAME)
+  -h, --help     this help
+`;
+
+export const HELP: Record<Verb, string> = {
+  ipvsadm: `usage: lvskit COMMAND [options]          (ipvsadm 1.31 compatible; no fork of ipvsadm)
+
+Commands (the first option):
+  -A, --add-service      add a virtual service           lvskit -A -t 10.0.0.1:80 -s mh -b mh-port
+  -E, --edit-service     edit a virtual service (fields not given are reset, as ipvsadm)
+  -D, --delete-service   delete a virtual service         lvskit -D -t 10.0.0.1:80
+  -C, --clear            delete every service
+  -R, --restore          read rules (ipvsadm -S format) from stdin; nothing is applied if a line
+                         does not parse; --rollback (lvskit) undoes everything if one line fails
+  -S, --save             write the rules (-n numeric)     lvskit -Sn > rules
+  -a, --add-server       add a real server                lvskit -a -t 10.0.0.1:80 -r 10.1.0.1 -g -w 2
+  -e, --edit-server      edit a real server (fields not given are reset, as ipvsadm)
+  -d, --delete-server    delete a real server
+  -L, -l, --list         list (-n, --stats, --rate, --thresholds, --persistent-conn, --tun-info,
+                         --exact, --nosort, --timeout, --daemon; -t/-u/-f for one service)
+  -Z, --zero             zero counters (of one service with -t/-u/-f)
+  --set TCP TCPFIN UDP   set connection timeouts (seconds; 0 = unchanged)
+  --start-daemon master|backup [--mcast-interface IF] [--syncid N] [--mcast-group G]
+                         [--mcast-port P] [--mcast-ttl T] [--sync-maxlen L]
+  --stop-daemon master|backup
+  -h, --help             this help;  -v, --version
+
+Options:
+  -t, --tcp-service ADDR:PORT   -u, --udp-service ADDR:PORT   --sctp-service ADDR:PORT
+  -f, --fwmark-service MARK [-6]            ([IPv6]:PORT in brackets)
+  -s, --scheduler NAME (default wlc)   -p, --persistent [SECONDS] (default 360)
+  -M, --netmask MASK (IPv6: prefix length)  --pe ENGINE   -o, --ops (one-packet, UDP)
+  -b, --sched-flags FLAG[,FLAG] (sh-fallback sh-port mh-fallback mh-port flag-1 flag-2 flag-3)
+  -r, --real-server ADDR[:PORT]   -g (route, default) | -m (masquerade) | -i (tunnel)
+  -w, --weight N (default 1)   -x, --u-threshold N   -y, --l-threshold N
+  --tun-type ipip|gue|gre   --tun-port PORT   --tun-nocsum | --tun-csum | --tun-remcsum
+  -n, --numeric   -c (connections: not supported by lvskit)
+
+Exit status: 0 done; 1 the kernel refused (message says what and which line); 2 bad usage or a
+rules file that does not parse.
+${COMMON}`,
+  apply: `usage: lvskit apply FILE [--dry-run] [--drain[=SECONDS]] [--rollback] [--allow-empty]
+                        [--order auto|strict|add] [--json] [--quiet]
+
+Brings the kernel to the desired state in FILE ('-' = stdin): lvskit JSON (docs/state.schema.json)
+or ipvsadm rules (-S format). Reads the current state, sends only the differences, in one batch,
+in a safe order (new destinations before removals; a live service is never emptied unless
+--allow-empty). Destinations are added in a canonical order (--order strict, the default for
+sh and mh, makes directors given the same file build the same tables).
+
+  --dry-run        print the plan, change nothing
+  --drain[=S]      removed destinations go to weight 0 first; deleted when their connections end
+                   or after S seconds (default 30)
+  --rollback       if an operation fails, undo the ones applied
+  --json           print the result as JSON
+Exit status: 0 applied (or nothing to do); 1 an operation failed; 2 bad usage or bad file.
+${COMMON}`,
+  diff: `usage: lvskit diff FILE [--json] [--order auto|strict|add]
+
+Prints what 'lvskit apply FILE' would change, one line per operation. Changes nothing.
+Exit status: 0 no differences; 1 differences; 2 trouble (like diff(1)).
+${COMMON}`,
+  save: `usage: lvskit save [--json] [-n]
+
+Writes the current state. Default: ipvsadm rules as 'ipvsadm -S' (-n numeric, as 'ipvsadm -Sn',
+byte for byte). --json: the lossless lvskit state (services with thresholds and tunnels, timeouts,
+sync daemons), which 'lvskit apply' reads.
+${COMMON}`,
+  restore: `usage: lvskit restore [FILE] [--rollback]
+
+Runs the ipvsadm rules in FILE (default stdin), as 'ipvsadm -R', in one batch. Every line is parsed
+first: a line that does not parse is reported with line and column and nothing is applied. A line
+the kernel refuses is reported with its line number; --rollback then undoes the lines applied.
+${COMMON}`,
+  addr: `usage: lvskit addr add|del ADDR/LEN dev IFNAME
+       lvskit addr list [dev IFNAME]
+
+Adds, deletes or lists interface addresses (as 'ip addr'), e.g. a VIP on lo:
+  lvskit addr add 10.0.0.1/32 dev lo
+${COMMON}`,
+  route: `usage: lvskit route add|replace|del DST [via GW] [dev IFNAME] [table N] [metric N]
+       lvskit route list [table N]
+
+Adds, replaces, deletes or lists routes (as 'ip route'). DST is NET/LEN or 'default'.
+${COMMON}`,
+  help: `usage: lvskit help [VERB]
+
+Verbs: ${VERBS.join(', ')}. Any ipvsadm command line works as is: 'lvskit -Ln', 'lvskit -A ...'.
+${COMMON}`,
+  version: `usage: lvskit version   (or -v, --version)
+
+Prints lvskit's version and the ipvsadm version its commands follow.
+${COMMON}`,
+};

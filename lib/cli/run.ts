@@ -1,0 +1,477 @@
+// The lvskit command line: ipvsadm-compatible commands plus apply, diff, save, restore, addr and
+// route. Arguments of the ipvsadm commands go through the ipvsadm option parser (lib/format,
+// written by hand: popt-style clustered short options such as -Ln and -At ADDR, which
+// node:util parseArgs does not do); the other verbs use node:util parseArgs.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import type { Ipvs } from '../ipvs/client.js';
+import type { Rtnl } from '../rtnl/handle.js';
+import type { BatchReport } from '../batch.js';
+import { BatchError } from '../batch.js';
+import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
+import { emitRules, parseIpvsadmArgs, parseRules, servicesFromRules, IpvsadmArgsError, RulesParseError, type IpvsadmCommand, type RulesCommand } from '../format/ipvsadm.js';
+import { filesResolver } from '../format/resolve.js';
+import { parseStateJson, stateServicesOf, stringifyState, type LvsState } from '../format/state.js';
+import { apply, readState, ApplyError, type ApplyResult } from '../apply/apply.js';
+import { PlanError } from '../apply/plan.js';
+import { HELP, VERBS, type Verb } from './help.js';
+import { formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  readStdin(): Promise<string>;
+  readFile(path: string): string;
+  /** Whether stderr is a terminal (progress bars). */
+  isTTY: boolean;
+  openIpvs(netns: string | undefined): Ipvs;
+  openRtnl(netns: string | undefined): Rtnl;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+class UsageError extends LvskitError {
+  override name = 'UsageError';
+}
+
+/** Pulls `--netns NAME` / `--netns=NAME` out of argv (it may appear anywhere). */
+export function takeNetns(argv: readonly string[]): { netns: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let netns: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--netns') {
+      if (i + 1 >= argv.length) throw new UsageError('--netns needs a namespace name');
+      netns = argv[++i];
+    } else if (a.startsWith('--netns=')) netns = a.slice(8);
+    else rest.push(a);
+  }
+  return { netns, rest };
+}
+
+/** Which verb an argument list is for ('ipvsadm' when it starts with an option other than help/version). */
+export function verbOf(args: readonly string[]): { verb: Verb; args: string[] } {
+  const [first, ...rest] = args;
+  if (first === undefined) return { verb: 'ipvsadm', args: ['-L'] };
+  if (first === '-h' || first === '--help') return { verb: 'help', args: rest };
+  if (first === '-v' || first === '--version') return { verb: 'version', args: rest };
+  if (first.startsWith('-')) return { verb: 'ipvsadm', args: args.slice() };
+  if ((VERBS as readonly string[]).includes(first) && first !== 'ipvsadm') return { verb: first as Verb, args: rest };
+  throw new UsageError(`unknown verb '${first}' (verbs: ${VERBS.filter((v) => v !== 'ipvsadm').join(', ')}; or an ipvsadm command line such as -Ln)`);
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let verb: Verb = 'help';
+  try {
+    const { netns, rest } = takeNetns(argv);
+    const v = verbOf(rest);
+    verb = v.verb;
+    if (verb !== 'ipvsadm' && (v.args.includes('--help') || v.args.includes('-h'))) {
+      io.stdout(HELP[verb]);
+      return EXIT.ok;
+    }
+    switch (verb) {
+      case 'help': {
+        const topic = v.args[0] ?? 'help';
+        if (!(VERBS as readonly string[]).includes(topic)) throw new UsageError(`no help for '${topic}' (verbs: ${VERBS.join(', ')})`);
+        io.stdout(topic === 'help' ? HELP.help + '\n' + HELP.ipvsadm : HELP[topic as Verb]);
+        return EXIT.ok;
+      }
+      case 'version':
+        io.stdout(`lvskit ${version()} (ipvsadm 1.31 compatible commands)\n`);
+        return EXIT.ok;
+      case 'ipvsadm':
+        return await ipvsadmVerb(v.args, netns, io);
+      case 'apply':
+      case 'diff':
+        return await applyVerb(verb, v.args, netns, io);
+      case 'save':
+        return await saveVerb(v.args, netns, io);
+      case 'restore': {
+        const { values, positionals } = parseArgs({ args: v.args, options: { rollback: { type: 'boolean' } }, allowPositionals: true, strict: true });
+        if (positionals.length > 1) throw new UsageError('restore takes at most one FILE');
+        const file = positionals[0];
+        const text = file === undefined || file === '-' ? await io.readStdin() : io.readFile(file);
+        return await restore(text, file ?? 'stdin', values.rollback === true, netns, io);
+      }
+      case 'addr':
+        return await addrVerb(v.args, netns, io);
+      case 'route':
+        return await routeVerb(v.args, netns, io);
+    }
+  } catch (e) {
+    return report(e, io, verb);
+  }
+}
+
+function report(e: unknown, io: CliIO, verb: Verb): number {
+  if (e instanceof RulesParseError) {
+    io.stderr(`lvskit: ${e.message}\nnothing was applied\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof IpvsadmArgsError || e instanceof UsageError || (e instanceof Error && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS'))) {
+    io.stderr(`lvskit: ${e.message}\nTry 'lvskit ${verb === 'ipvsadm' || verb === 'help' ? '' : verb + ' '}--help' for more information.\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof PlanError || (e instanceof ValidationError && !(e instanceof NetlinkError))) {
+    io.stderr(`lvskit: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof Error) {
+    io.stderr(`lvskit: ${e.message}\n`);
+    return EXIT.failed;
+  }
+  io.stderr(`lvskit: ${String(e)}\n`);
+  return EXIT.failed;
+}
+
+// ---- ipvsadm commands ---------------------------------------------------------------------------
+
+async function withIpvs<T>(netns: string | undefined, io: CliIO, f: (ipvs: Ipvs) => Promise<T>): Promise<T> {
+  const ipvs = io.openIpvs(netns);
+  try {
+    return await f(ipvs);
+  } finally {
+    ipvs.close();
+  }
+}
+
+/** Adds one ipvsadm command to a batch, with ipvsadm's semantics (-E/-e reset what is not given). */
+function addToBatch(b: ReturnType<Ipvs['batch']>, c: IpvsadmCommand): void {
+  switch (c.cmd) {
+    case 'add-service':
+      b.addService(c.service);
+      break;
+    case 'edit-service': {
+      const s = c.service;
+      const f = s.flags ?? {};
+      b.editService(s.key, {
+        scheduler: s.scheduler ?? 'wlc',
+        flags: { onePacket: f.onePacket === true, schedFallback: f.schedFallback === true, schedPort: f.schedPort === true, sched3: f.sched3 === true },
+        persistence: s.persistence ?? null,
+        persistenceEngine: s.persistenceEngine ?? null,
+      });
+      break;
+    }
+    case 'delete-service':
+      b.deleteService(c.key);
+      break;
+    case 'add-server':
+      b.addDestination(c.key, c.destination);
+      break;
+    case 'edit-server': {
+      const d = c.destination;
+      b.editDestination(c.key, d, {
+        forward: d.forward ?? 'route',
+        weight: d.weight ?? 1,
+        upperThreshold: d.upperThreshold ?? 0,
+        lowerThreshold: d.lowerThreshold ?? 0,
+        ...(d.forward === 'tunnel' ? { tunnel: d.tunnel ?? null } : {}),
+      });
+      break;
+    }
+    case 'delete-server':
+      b.deleteDestination(c.key, c.destination);
+      break;
+    case 'flush':
+      b.flush();
+      break;
+    case 'zero':
+      b.zero(c.key);
+      break;
+    case 'set':
+      b.setTimeouts(c.timeouts);
+      break;
+    case 'start-daemon':
+      b.startDaemon(c.daemon);
+      break;
+    case 'stop-daemon':
+      b.stopDaemon(c.state);
+      break;
+    default:
+      throw new UsageError(`'${c.cmd}' cannot be batched`);
+  }
+}
+
+async function ipvsadmVerb(args: string[], netns: string | undefined, io: CliIO): Promise<number> {
+  const rollback = args.includes('--rollback');
+  const c = parseIpvsadmArgs(args.filter((a) => a !== '--rollback'));
+  switch (c.cmd) {
+    case 'help':
+      io.stdout(HELP.ipvsadm);
+      return EXIT.ok;
+    case 'version':
+      io.stdout(`lvskit ${version()} (ipvsadm 1.31 compatible commands)\n`);
+      return EXIT.ok;
+    case 'restore':
+      return restore(await io.readStdin(), 'stdin', rollback, netns, io);
+    case 'save':
+      return withIpvs(netns, io, async (ipvs) => {
+        io.stdout(emitRules(stateServicesOf(await ipvs.listAll()), { numeric: c.numeric }));
+        return EXIT.ok;
+      });
+    case 'list':
+      return withIpvs(netns, io, async (ipvs) => {
+        const o = c.options;
+        const r = filesResolver(o.numeric ? { disabled: true } : {});
+        if (o.connection) throw new UsageError('-c (connections) is not supported: the kernel shows connections only in /proc/net/ip_vs_conn');
+        if (o.timeout) io.stdout(formatTimeouts(await ipvs.getTimeouts()));
+        else if (o.daemon) io.stdout(formatDaemons(await ipvs.listDaemons()));
+        else if (c.key) {
+          const s = await ipvs.getService(c.key, { withDestinations: true });
+          if (!s) throw new NetlinkError({ op: 'list', errno: 3, code: 'ESRCH' }, 'No such service');
+          io.stdout(formatOneService(s, o, r));
+        } else io.stdout(formatListing(await ipvs.info(), await ipvs.listAll(), o, r));
+        return EXIT.ok;
+      });
+    default:
+      return withIpvs(netns, io, async (ipvs) => {
+        const b = ipvs.batch();
+        addToBatch(b, c);
+        const rep = await b.run();
+        if (!rep.ok) {
+          io.stderr(`lvskit: ${rep.items[rep.failed[0] ?? 0]?.error?.message ?? rep.transportError?.message ?? 'failed'}\n`);
+          return EXIT.failed;
+        }
+        return EXIT.ok;
+      });
+  }
+}
+
+function progress(io: CliIO, done: number, total: number): void {
+  if (!io.isTTY) return;
+  const w = 30;
+  const filled = total ? Math.round((done / total) * w) : w;
+  io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+}
+
+/** ipvsadm -R: all lines parsed first; then one batch (chunked for a progress bar on a terminal without --rollback). */
+async function restore(text: string, source: string, rollback: boolean, netns: string | undefined, io: CliIO): Promise<number> {
+  const cmds: RulesCommand[] = parseRules(text, { source });
+  if (cmds.length === 0) return EXIT.ok;
+  return withIpvs(netns, io, async (ipvs) => {
+    const chunk = rollback || !io.isTTY || cmds.length < 2000 ? cmds.length : 1000;
+    let failed = 0;
+    for (let at = 0; at < cmds.length; at += chunk) {
+      const part = cmds.slice(at, at + chunk);
+      const b = ipvs.batch();
+      for (const c of part) addToBatch(b, c);
+      let rep: BatchReport;
+      try {
+        rep = await b.run({ rollback });
+      } catch (e) {
+        if (e instanceof BatchError) {
+          for (const i of e.report.failed) io.stderr(`lvskit: ${source}:${part[i]!.line}: ${e.report.items[i]!.error!.message}\n`);
+          io.stderr(`lvskit: ${e.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete: ' + e.message}\n`);
+          return EXIT.failed;
+        }
+        throw e;
+      }
+      for (const i of rep.failed) io.stderr(`lvskit: ${source}:${part[i]!.line}: ${rep.items[i]!.error!.message}\n`);
+      for (const i of [...rep.notSent, ...rep.unknown]) io.stderr(`lvskit: ${source}:${part[i]!.line}: not applied (${rep.transportError?.message ?? 'not sent'})\n`);
+      failed += rep.failed.length + rep.notSent.length + rep.unknown.length;
+      if (chunk < cmds.length) progress(io, Math.min(at + chunk, cmds.length), cmds.length);
+    }
+    if (failed) io.stderr(`lvskit: ${failed} of ${cmds.length} line(s) failed; the others were applied\n`);
+    return failed ? EXIT.failed : EXIT.ok;
+  });
+}
+
+// ---- apply, diff, save ------------------------------------------------------------------------
+
+/** Reads a desired state: lvskit JSON, or ipvsadm rules (their services). */
+export function desiredFromText(text: string, source: string): LvsState {
+  if (/^\s*\{/.test(text)) return parseStateJson(text, source);
+  return { services: servicesFromRules(parseRules(text, { source }), [], source) };
+}
+
+async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string | undefined, io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    // a bare --drain means the default wait
+    args: args.map((a) => (a === '--drain' ? '--drain=' : a)),
+    options: {
+      'dry-run': { type: 'boolean' },
+      drain: { type: 'string' },
+      rollback: { type: 'boolean' },
+      'allow-empty': { type: 'boolean' },
+      order: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(`${verb} takes one FILE ('-' for stdin)`);
+  const file = positionals[0]!;
+  const order = values.order ?? 'auto';
+  if (!['auto', 'strict', 'add'].includes(order)) throw new UsageError(`--order must be auto, strict or add, got '${order}'`);
+  let drainS: number | undefined;
+  if (values.drain !== undefined) {
+    drainS = values.drain === '' ? 30 : Number(values.drain);
+    if (!Number.isFinite(drainS) || drainS < 0) throw new UsageError(`--drain takes seconds, got '${values.drain}'`);
+  }
+  const text = file === '-' ? await io.readStdin() : io.readFile(file);
+  const desired = desiredFromText(text, file);
+  const dryRun = verb === 'diff' || values['dry-run'] === true;
+  const net = desired.addresses !== undefined || desired.routes !== undefined;
+  const ipvs = io.openIpvs(netns);
+  const rtnl = net ? io.openRtnl(netns) : undefined;
+  try {
+    let result: ApplyResult;
+    try {
+      result = await apply(ipvs, desired, {
+        dryRun,
+        rollback: values.rollback === true,
+        allowEmpty: values['allow-empty'] === true,
+        order: order as 'auto',
+        ...(drainS !== undefined ? { drain: true, drainTimeoutMs: drainS * 1000 } : {}),
+        ...(rtnl ? { rtnl } : {}),
+        onProgress: (d, t) => (t >= 2000 ? progress(io, d, t) : undefined),
+      });
+    } catch (e) {
+      if (e instanceof ApplyError) {
+        printResult(io, e.result, values.json === true, dryRun, values.quiet === true);
+        const cause = e.cause instanceof BatchError ? e.cause : undefined;
+        io.stderr(`lvskit: ${e.message}\n`);
+        if (cause) io.stderr(`lvskit: ${cause.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete'}\n`);
+        return EXIT.failed;
+      }
+      throw e;
+    }
+    printResult(io, result, values.json === true, dryRun, values.quiet === true);
+    if (verb === 'diff') return result.changes.length ? EXIT.failed : EXIT.ok;
+    return EXIT.ok;
+  } finally {
+    ipvs.close();
+    rtnl?.close();
+  }
+}
+
+function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, quiet: boolean): void {
+  if (json) {
+    io.stdout(
+      JSON.stringify(
+        {
+          dryRun,
+          changes: r.changes,
+          applied: r.report ? r.report.applied.length + (r.afterDrainReport?.applied.length ?? 0) : 0,
+          failed: r.report ? r.report.failed.map((i) => ({ change: r.changes[i], error: r.report!.items[i]!.error?.message })) : [],
+          drained: r.drained,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  if (quiet) return;
+  const failed = new Set(r.report?.failed ?? []);
+  r.changes.forEach((c, i) => io.stdout(`${dryRun ? 'would ' : failed.has(i) ? 'FAILED ' : ''}${c}\n`));
+  for (const d of r.drained) if (d.connections) io.stdout(`drain: ${d.dest.address}:${d.dest.port} still had ${d.connections} connection(s) when deleted\n`);
+  if (!dryRun) io.stdout(`${r.changes.length ? `${r.changes.length - failed.size} change(s) applied` : 'nothing to do'}\n`);
+  else if (!r.changes.length) io.stdout('no differences\n');
+}
+
+async function saveVerb(args: string[], netns: string | undefined, io: CliIO): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, numeric: { type: 'boolean', short: 'n' } }, strict: true });
+  return withIpvs(netns, io, async (ipvs) => {
+    if (values.json) io.stdout(stringifyState(await readState(ipvs)));
+    else io.stdout(emitRules(stateServicesOf(await ipvs.listAll()), { numeric: values.numeric === true }));
+    return EXIT.ok;
+  });
+}
+
+// ---- addresses and routes -----------------------------------------------------------------------
+
+/** 'KEYWORD VALUE' pairs after the positional ('dev lo table 100'). */
+function pairs(args: string[], known: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const k = args[i]!;
+    if (!known.includes(k)) throw new UsageError(`unknown keyword '${k}' (known: ${known.join(', ')})`);
+    if (i + 1 >= args.length) throw new UsageError(`'${k}' needs a value`);
+    out[k] = args[i + 1]!;
+  }
+  return out;
+}
+
+async function addrVerb(args: string[], netns: string | undefined, io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  const rtnl = () => io.openRtnl(netns);
+  if (sub === 'list' || sub === 'show') {
+    const kv = pairs(rest, ['dev']);
+    const h = rtnl();
+    try {
+      const links = await h.links.list();
+      const names = new Map(links.map((l) => [l.index, l.name]));
+      for (const a of await h.addresses.list(kv.dev ? { link: kv.dev } : {})) io.stdout(`${names.get(a.index) ?? a.index} ${a.address}/${a.prefixLength} scope ${a.scope}\n`);
+    } finally {
+      h.close();
+    }
+    return EXIT.ok;
+  }
+  if (sub !== 'add' && sub !== 'del' && sub !== 'delete') throw new UsageError("addr needs add, del or list");
+  const [address, ...kvs] = rest;
+  if (!address) throw new UsageError(`addr ${sub} needs ADDR/LEN`);
+  const kv = pairs(kvs, ['dev']);
+  if (!kv.dev) throw new UsageError(`addr ${sub} needs 'dev IFNAME'`);
+  const h = rtnl();
+  try {
+    if (sub === 'add') await h.addresses.add({ link: kv.dev, address });
+    else await h.addresses.delete({ link: kv.dev, address });
+  } finally {
+    h.close();
+  }
+  return EXIT.ok;
+}
+
+async function routeVerb(args: string[], netns: string | undefined, io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'list' || sub === 'show') {
+    const kv = pairs(rest, ['table']);
+    const h = io.openRtnl(netns);
+    try {
+      for (const r of await h.routes.list(kv.table ? { table: Number(kv.table) } : {})) {
+        let line = r.dst;
+        if (r.gateway) line += ` via ${r.gateway}`;
+        if (r.dev !== undefined) line += ` dev ${r.dev}`;
+        if (r.nexthops) line += r.nexthops.map((n) => ` nexthop${n.gateway ? ` via ${n.gateway}` : ''} weight ${n.weight}`).join('');
+        if (r.table !== 254) line += ` table ${r.table}`;
+        if (r.priority) line += ` metric ${r.priority}`;
+        io.stdout(`${line} proto ${r.protocol}\n`);
+      }
+    } finally {
+      h.close();
+    }
+    return EXIT.ok;
+  }
+  if (sub !== 'add' && sub !== 'replace' && sub !== 'del' && sub !== 'delete') throw new UsageError('route needs add, replace, del or list');
+  const [dst, ...kvs] = rest;
+  if (!dst) throw new UsageError(`route ${sub} needs DST`);
+  const kv = pairs(kvs, ['via', 'dev', 'table', 'metric']);
+  const spec = {
+    dst,
+    ...(kv.via ? { gateway: kv.via } : {}),
+    ...(kv.dev ? { dev: kv.dev } : {}),
+    ...(kv.table ? { table: Number(kv.table) } : {}),
+    ...(kv.metric ? { priority: Number(kv.metric) } : {}),
+  };
+  const h = io.openRtnl(netns);
+  try {
+    if (sub === 'add') await h.routes.add(spec);
+    else if (sub === 'replace') await h.routes.replace(spec);
+    else await h.routes.delete(spec);
+  } finally {
+    h.close();
+  }
+  return EXIT.ok;
+}
