@@ -181,6 +181,12 @@ export interface RouteNative {
     src: Uint8Array | null, prefsrc: Uint8Array | null, gateway: Uint8Array | null, oif: number, priority: number,
     nhId: number, multipath: NativeHop[] | null,
   ): void;
+  /**
+   * `count` simple IPv4 routes as rows of 12 u32 (route_binding.cc kRouteRowStride): [dst, dstLen,
+   * tos, table, protocol, scope, type, oif, priority, gateway, bits (1 gateway, 2 priority,
+   * 4 onlink), 0]; addresses as network-order bytes b0 | b1 << 8 | b2 << 16 | b3 << 24.
+   */
+  routeEncodeMany(batch: NativeBatch, msgType: number, nlFlags: number, rows: Uint32Array, count: number): void;
   routeEncodeDump(batch: NativeBatch, family: number): void;
   routeEncodeQuery(
     batch: NativeBatch, family: number, dst: Uint8Array | null, src: Uint8Array | null, iif: number, oif: number,

@@ -177,6 +177,63 @@ Napi::Value RouteEncode(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// routeEncodeMany(batch, msgType, nlFlags, rows, count): `count` IPv4 routes of the simple shape
+// (destination prefix, optional IPv4 gateway, oif, table, protocol, scope, type, tos, optional
+// priority, onlink), already validated by lib/rtnl/route.ts, as rows of kRouteRowStride u32:
+//   [dst, dstLen, tos, table, protocol, scope, type, oif, priority, gateway, bits, 0]
+// dst and gateway hold the address's network-order bytes as b0 | b1 << 8 | b2 << 16 | b3 << 24;
+// bits: 1 = has gateway, 2 = has priority, 4 = onlink (RTNH_F_ONLINK). One N-API call for a whole
+// run of routes: the per-route encoder's ~19 positional arguments cost more than the encoding.
+constexpr uint32_t kRouteRowStride = 12;
+
+void Ipv4FromRow(uint32_t v, route::Addr* a) {
+  a->family = AF_INET;
+  a->bytes[0] = static_cast<uint8_t>(v);
+  a->bytes[1] = static_cast<uint8_t>(v >> 8);
+  a->bytes[2] = static_cast<uint8_t>(v >> 16);
+  a->bytes[3] = static_cast<uint8_t>(v >> 24);
+}
+
+Napi::Value RouteEncodeMany(const Napi::CallbackInfo& info) {
+  const char* fn = "routeEncodeMany";
+  Napi::Env env = info.Env();
+  nl::MessageWriter& w = BatchArg(info, 0, fn);
+  uint16_t msgType = static_cast<uint16_t>(Bounded(info, 1, fn, "msgType", 0xffff));
+  uint16_t nlFlags = static_cast<uint16_t>(Bounded(info, 2, fn, "nlFlags", 0xffff));
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, "routeEncodeMany: rows must be a Uint32Array");
+  Napi::Uint32Array rows = info[3].As<Napi::Uint32Array>();
+  uint32_t count = U32Arg(info, 4, fn, "count");
+  if (static_cast<uint64_t>(count) * kRouteRowStride > rows.ElementLength())
+    throw Napi::RangeError::New(env, "routeEncodeMany: rows holds " + std::to_string(rows.ElementLength() / kRouteRowStride) +
+                                         " rows, fewer than count " + std::to_string(count));
+  const uint32_t* row = rows.Data();
+  route::Route r;
+  r.family = AF_INET;
+  for (uint32_t i = 0; i < count; ++i, row += kRouteRowStride) {
+    if (row[1] > 32 || row[2] > 255 || row[4] > 255 || row[5] > 255 || row[6] > 255)
+      throw Napi::RangeError::New(env, "routeEncodeMany: row " + std::to_string(i) +
+                                           " has dstLen > 32 or tos/protocol/scope/type > 255");
+    r.dstLen = static_cast<uint8_t>(row[1]);
+    r.tos = static_cast<uint8_t>(row[2]);
+    r.table = row[3];
+    r.protocol = static_cast<uint8_t>(row[4]);
+    r.scope = static_cast<uint8_t>(row[5]);
+    r.type = static_cast<uint8_t>(row[6]);
+    r.oif = row[7];
+    uint32_t bits = row[10];
+    r.hasPriority = (bits & 2) != 0;
+    r.priority = row[8];
+    r.flags = (bits & 4) ? RTNH_F_ONLINK : 0;
+    if (r.dstLen) Ipv4FromRow(row[0], &r.dst);
+    else r.dst.family = 0;
+    if (bits & 1) Ipv4FromRow(row[9], &r.gateway);
+    else r.gateway.family = 0;
+    route::EncodeRoute(w, msgType, nlFlags, r);
+  }
+  return env.Undefined();
+}
+
 Napi::Value RouteEncodeDump(const Napi::CallbackInfo& info) {
   nl::MessageWriter& w = BatchArg(info, 0, "routeEncodeDump");
   route::EncodeRouteDump(w, static_cast<uint8_t>(Bounded(info, 1, "routeEncodeDump", "family", 255)));
@@ -473,6 +530,7 @@ Napi::Value RuleDecode(const Napi::CallbackInfo& info) {
 
 void InitRoute(Napi::Env env, Napi::Object exports) {
   exports.Set("routeEncode", Napi::Function::New<RouteEncode>(env, "routeEncode"));
+  exports.Set("routeEncodeMany", Napi::Function::New<RouteEncodeMany>(env, "routeEncodeMany"));
   exports.Set("routeEncodeDump", Napi::Function::New<RouteEncodeDump>(env, "routeEncodeDump"));
   exports.Set("routeEncodeQuery", Napi::Function::New<RouteEncodeQuery>(env, "routeEncodeQuery"));
   exports.Set("routeDecode", Napi::Function::New<RouteDecode>(env, "routeDecode"));
