@@ -31,7 +31,7 @@ const opts = parseArgs(process.argv.slice(2));
 const DEADLINE_S = Number(process.env.LVSKIT_DEMO_TIMEOUT ?? 420);
 const prefix = `lvsdemo${process.pid}`;
 const main = T.topology(prefix);
-const copies = [T.topology(`${prefix}l`), T.topology(`${prefix}c`)];
+const copies = [T.topology(`${prefix}l`), T.topology(`${prefix}c`), T.topology(`${prefix}b`)];
 const children = new Set();
 const t0 = performance.now();
 const log = (s = '') => process.stdout.write(`${s}\n`);
@@ -73,6 +73,13 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     console.error(`\n${sig}: removing the lab's namespaces`);
     cleanup();
     process.exit(130);
+  });
+}
+for (const ev of ['uncaughtException', 'unhandledRejection']) {
+  process.on(ev, (e) => {
+    console.error(`demo failed: ${e?.stack ?? e}`);
+    cleanup();
+    process.exit(1);
   });
 }
 const watchdog = setTimeout(() => {
@@ -270,27 +277,30 @@ async function demo() {
 
 async function compare() {
   const hasSeed = existsSync('/proc/sys/net/ipv4/fib_multipath_hash_seed');
-  const [a, b] = copies;
-  const n = T.steps(a, { seed: hasSeed }).length;
+  const [a, b, c] = copies;
+  const list = T.steps(a, { seed: hasSeed });
+  const n = list.length;
+  const k = (...ops) => list.filter((s) => ops.includes(s.op)).length;
   log('');
-  log(`the same set-up (${n} steps: 7 namespaces, 6 veths, a bridge, 28 addresses, 8 routes, sysctls, 2 IPVS services with 3 real servers each), timed:`);
-  let t = performance.now();
-  T.closeHandles(await T.buildWithLvskit(T.steps(a, { seed: hasSeed })));
-  const lb = performance.now() - t;
-  t = performance.now();
-  const failedA = T.teardownWithLvskit(a);
-  const lt = performance.now() - t;
-  if (failedA.length) throw new Error(`teardown: ${failedA.join('; ')}`);
-  t = performance.now();
-  await T.buildWithCommands(T.steps(b, { seed: hasSeed }));
-  const cb = performance.now() - t;
-  t = performance.now();
-  await T.teardownWithCommands(b);
-  const ct = performance.now() - t;
-  log(`  ${pad('', 28)} ${pad('lvskit', 12)} ${pad('ip/sysctl/ipvsadm', 18)} ratio`);
-  log(`  ${pad('build', 28)} ${pad(secs(lb), 12)} ${pad(secs(cb), 18)} ${(cb / lb).toFixed(1)}x`);
-  log(`  ${pad('remove (delete namespaces)', 28)} ${pad(secs(lt), 12)} ${pad(secs(ct), 18)} ${(ct / lt).toFixed(1)}x`);
-  log(`  (commands: ${n} processes, one per step, as a shell script runs them; lvskit: one process, no forks)`);
+  log(`the same set-up again, timed (${n} steps: ${k('netns')} namespaces, ${k('veth', 'bridge')} links, ${k('addr', 'vip')} addresses, ${k('route')} routes, ${k('sysctl')} sysctls, ${k('ipvsService')} IPVS services, ${k('ipvsDest')} real servers):`);
+  const timed = async (f) => {
+    const t = performance.now();
+    const r = await f();
+    return [performance.now() - t, r];
+  };
+  const [lb] = await timed(async () => T.closeHandles(await T.buildWithLvskit(T.steps(a, { seed: hasSeed }))));
+  const [lt, failed] = await timed(async () => T.teardownWithLvskit(a));
+  if (failed.length) throw new Error(`teardown: ${failed.join('; ')}`);
+  const [cb] = await timed(() => T.buildWithCommands(T.steps(b, { seed: hasSeed })));
+  const [ct] = await timed(() => T.teardownWithCommands(b));
+  const [bb, procs] = await timed(() => T.buildWithBatchedCommands(T.steps(c, { seed: hasSeed })));
+  const [bt] = await timed(() => T.teardownWithBatchedCommands(c));
+  const row = (label, l, x, y) => log(`  ${pad(label, 8)} ${pad(secs(l), 10)} ${pad(`${secs(x)} (${(x / l).toFixed(1)}x)`, 26)} ${secs(y)} (${(y / l).toFixed(1)}x)`);
+  log(`  ${pad('', 8)} ${pad('lvskit', 10)} ${pad('a command per step', 26)} ip -batch, sysctl, ipvsadm -R`);
+  log(`  ${pad('', 8)} ${pad('(no forks)', 10)} ${pad(`(${n} processes)`, 26)} (${procs} processes)`);
+  row('build', lb, cb, bb);
+  row('remove', lt, ct, bt);
+  log('  (lvskit: this one process, no forks. Removing = deleting the namespaces; the kernel finishes that in the background)');
 }
 
 let code = 0;

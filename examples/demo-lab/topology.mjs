@@ -191,17 +191,58 @@ export function commandsFor(list) {
   });
 }
 
-function run(argv, timeoutMs = 30_000) {
+function run(argv, input, timeoutMs = 60_000) {
   return new Promise((resolve, reject) => {
-    execFile(argv[0], argv.slice(1), { timeout: timeoutMs }, (err, _out, stderr) => {
+    const c = execFile(argv[0], argv.slice(1), { timeout: timeoutMs }, (err, _out, stderr) => {
       if (err) reject(new Error(`${argv.join(' ')}: ${stderr.trim() || err.message}`));
       else resolve();
     });
+    c.stdin.on('error', () => {}); // a command that reads no input may exit before we close it
+    c.stdin.end(input ?? '');
   });
+}
+
+/**
+ * The same steps with the tools' own batch modes, as few processes as they allow: one
+ * `ip -batch` for the namespaces, one `ip -n NS -batch` per namespace, one `sysctl` per
+ * namespace, one `ipvsadm -R` per director. Each process's lines keep the steps' order; the
+ * processes run namespace by namespace (the router first: it makes every veth).
+ */
+export function batchedCommandsFor(list) {
+  const nsAdd = [];
+  const ipLines = new Map();
+  const sysctls = new Map();
+  const rules = new Map();
+  const add = (m, k, v) => (m.get(k) ?? m.set(k, []).get(k)).push(v);
+  for (const [i, argv] of commandsFor(list).entries()) {
+    const st = list[i];
+    if (st.op === 'netns') nsAdd.push(argv.slice(1).join(' '));
+    else if (st.op === 'sysctl') add(sysctls, st.ns, `${st.key}=${st.value}`);
+    else if (st.op === 'ipvsService' || st.op === 'ipvsDest') add(rules, st.ns, argv.slice(5).join(' '));
+    else add(ipLines, st.ns, argv.slice(3).join(' '));
+  }
+  const out = [];
+  if (nsAdd.length) out.push({ argv: ['ip', '-batch', '-'], input: `${nsAdd.join('\n')}\n` });
+  const makers = new Set(list.filter((st) => st.op === 'veth').map((st) => st.ns));
+  const order = [...ipLines.keys()].sort((a, b) => Number(makers.has(b)) - Number(makers.has(a)));
+  for (const ns of order) out.push({ argv: ['ip', '-n', ns, '-batch', '-'], input: `${ipLines.get(ns).join('\n')}\n` });
+  for (const [ns, kv] of sysctls) out.push({ argv: ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...kv] });
+  for (const [ns, lines] of rules) out.push({ argv: ['ip', 'netns', 'exec', ns, 'ipvsadm', '-R'], input: `${lines.join('\n')}\n` });
+  return out;
+}
+
+export async function buildWithBatchedCommands(list) {
+  const cmds = batchedCommandsFor(list);
+  for (const c of cmds) await run(c.argv, c.input);
+  return cmds.length;
 }
 
 export async function buildWithCommands(list) {
   for (const argv of commandsFor(list)) await run(argv);
+}
+
+export async function teardownWithBatchedCommands(t) {
+  await run(['ip', '-batch', '-'], `${namespaces(t).map((n) => `netns del ${n}`).join('\n')}\n`);
 }
 
 export async function teardownWithCommands(t) {
