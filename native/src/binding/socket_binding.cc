@@ -456,7 +456,13 @@ void NativeSocket::OnPoll(uv_poll_t* h, int status, int events) {
   std::vector<napi_value> args = {Napi::Buffer<uint8_t>::Copy(env, r.bytes.data(), r.bytes.size()), offs,
                                   Napi::Number::New(env, overruns)};
   if (!ok) args.push_back(MakeSysError(env, e, "events").Value());
-  self->onEvents_.MakeCallback(self->Value(), args);
+  try {
+    self->onEvents_.MakeCallback(self->Value(), args);
+  } catch (const Napi::Error& err) {
+    // A throwing listener must not unwind into libuv (std::terminate): hand it to Node as an
+    // uncaught exception, exactly as if a JS timer callback had thrown.
+    napi_fatal_exception(env, err.Value());
+  }
 }
 
 void NativeSocket::stopWatching() {
