@@ -60,8 +60,10 @@ try {
   }
   const ask = `const net=require('net');(async()=>{for(let i=0;i<2;i++)await new Promise(r=>{const s=net.connect(80,'${VIP}');let d='';s.setTimeout(10000,()=>s.destroy());s.on('data',x=>d+=x);s.on('close',()=>{console.log('connection '+i+' answered by '+(d.trim()||'nobody'));r();});s.on('error',()=>{})});})()`;
   process.stdout.write(execFileSync('ip', ['netns', 'exec', NS.client, process.execPath, '-e', ask], { encoding: 'utf8', timeout: 60_000 }));
-  for (const dst of (await ipvs.listDestinations(svc)))
-    console.log(`  ${dst.address}:${dst.port} masq weight ${dst.weight}: ${dst.stats?.connections ?? 0n} connections`);
+  // active/inactive counts are live; the stats counters are summed by the kernel's estimator
+  // every 2 seconds, so right after a connection they may not show it yet
+  for (const dst of await ipvs.listDestinations(svc))
+    console.log(`  ${dst.address}:${dst.port} masq weight ${dst.weight}: ${dst.activeConnections} active, ${dst.inactiveConnections} inactive connections`);
 } finally {
   for (const c of servers) c.kill();
   for (const h of handles) h.close();
