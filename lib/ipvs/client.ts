@@ -13,9 +13,10 @@ import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { AF_INET, AF_INET6 } from '../rtnl/ip.js';
 import { IpvsCmd, IpvsSeen, type RawIpvsDest, type RawIpvsService } from './native-types.js';
 import {
+  DEFAULT_PERSISTENCE_TIMEOUT,
   FORWARD,
   MAX_PERSISTENCE_TIMEOUT,
-  MAX_U32,
+  MAX_THRESHOLD,
   MAX_WEIGHT,
   SVC_F,
   TUNNEL,
@@ -270,7 +271,7 @@ function mergeService(base: WireService, changes: ServiceChanges, field: string)
     if (typeof p !== 'object') throw new ValidationError(`${field}.persistence`, p, 'must be { timeout?, netmask? } or null');
     w.flags |= SVC_F.persistent;
     if (p.timeout !== undefined) w.timeout = requireInt(`${field}.persistence.timeout`, p.timeout, 1, MAX_PERSISTENCE_TIMEOUT);
-    else if (w.timeout === 0) w.timeout = 300;
+    else if (w.timeout === 0) w.timeout = DEFAULT_PERSISTENCE_TIMEOUT;
     if (p.netmask !== undefined) {
       const tmp = serviceSpec({ key: { fwmark: 1, family: w.af === AF_INET6 ? 'inet6' : 'inet' }, persistence: { timeout: 1, netmask: p.netmask } }, field);
       w.netmask = tmp.netmask;
@@ -300,8 +301,8 @@ function mergeDest(base: WireDest, svc: WireServiceKey, changes: DestinationChan
     }
   }
   if (changes.weight !== undefined) w.weight = requireInt(`${field}.weight`, changes.weight, 0, MAX_WEIGHT);
-  if (changes.upperThreshold !== undefined) w.upperThreshold = requireInt(`${field}.upperThreshold`, changes.upperThreshold, 0, MAX_U32);
-  if (changes.lowerThreshold !== undefined) w.lowerThreshold = requireInt(`${field}.lowerThreshold`, changes.lowerThreshold, 0, MAX_U32);
+  if (changes.upperThreshold !== undefined) w.upperThreshold = requireInt(`${field}.upperThreshold`, changes.upperThreshold, 0, MAX_THRESHOLD);
+  if (changes.lowerThreshold !== undefined) w.lowerThreshold = requireInt(`${field}.lowerThreshold`, changes.lowerThreshold, 0, MAX_THRESHOLD);
   if (w.lowerThreshold > w.upperThreshold)
     throw new ValidationError(`${field}.lowerThreshold`, w.lowerThreshold, `must not exceed upperThreshold (${w.upperThreshold}); the kernel refuses it with ERANGE`);
   if (w.af !== svc.af && w.forward !== FORWARD.tunnel)
@@ -341,6 +342,8 @@ export class Ipvs {
   #destSeen: number | undefined;
   #svcSeen: number | undefined;
   #probed: IpvsFeatures | undefined;
+  /** Calls run one after another in call order (an edit's read and write are not interleaved with other calls on this handle). */
+  #tail: Promise<unknown> = Promise.resolve();
 
   private constructor(sock: NetlinkSocket, familyId: number, version: number, maxAttr: number) {
     this.#sock = sock;
@@ -380,6 +383,15 @@ export class Ipvs {
     this.#sock.close();
   }
 
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#tail.then(fn);
+    this.#tail = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
   // ---- services -----------------------------------------------------------------------------
 
   /**
@@ -387,8 +399,8 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -A -t 10.0.0.1:80 -s rr [-p 300 -M 255.255.255.0] [-o] [-b sh-port]`.
    */
-  async addService(spec: ServiceSpec): Promise<void> {
-    await this.#single({ kind: 'addService', spec });
+  addService(spec: ServiceSpec): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'addService', spec }));
   }
 
   /**
@@ -397,13 +409,13 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -E -t 10.0.0.1:80 -s wrr`, except that ipvsadm resets what is not repeated.
    */
-  async editService(key: ServiceKey, changes: ServiceChanges): Promise<void> {
-    await this.#single({ kind: 'editService', key, changes });
+  editService(key: ServiceKey, changes: ServiceChanges): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'editService', key, changes }));
   }
 
   /** Deletes a service and its destinations. Equivalent to: `ipvsadm -D -t 10.0.0.1:80`. */
-  async deleteService(key: ServiceKey): Promise<void> {
-    await this.#single({ kind: 'deleteService', key });
+  deleteService(key: ServiceKey): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'deleteService', key }));
   }
 
   /**
@@ -412,7 +424,11 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -Ln -t 10.0.0.1:80 --stats --exact`.
    */
-  async getService(key: ServiceKey, options: { withDestinations?: boolean } = {}): Promise<Service | undefined> {
+  getService(key: ServiceKey, options: { withDestinations?: boolean } = {}): Promise<Service | undefined> {
+    return this.#serial(() => this.#getService(key, options));
+  }
+
+  async #getService(key: ServiceKey, options: { withDestinations?: boolean }): Promise<Service | undefined> {
     const k = serviceKey(key);
     const b = this.#sock.newBatch();
     this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetService, k, dump: false });
@@ -431,8 +447,8 @@ export class Ipvs {
   }
 
   /** Lists every service of the namespace, with stats. Empty when none. Equivalent to: `ipvsadm -Ln --stats --exact` (services only). */
-  async listServices(): Promise<Service[]> {
-    return (await this.#dumpServices()).map(serviceOf);
+  listServices(): Promise<Service[]> {
+    return this.#serial(async () => (await this.#dumpServices()).map(serviceOf));
   }
 
   // ---- destinations ---------------------------------------------------------------------------
@@ -443,8 +459,8 @@ export class Ipvs {
    * Equivalent to: `ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2:80 -m -w 5 -x 100 -y 10`
    * (tunnels: `-i --tun-type gue --tun-port 6080 --tun-csum`).
    */
-  async addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
-    await this.#single({ kind: 'addDestination', service, dest });
+  addDestination(service: ServiceKey, dest: DestinationSpec): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'addDestination', service, dest }));
   }
 
   /**
@@ -453,13 +469,13 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.2:80 -w 0`, except that ipvsadm resets what is not repeated.
    */
-  async editDestination(service: ServiceKey, dest: { address: string; port: number }, changes: DestinationChanges): Promise<void> {
-    await this.#single({ kind: 'editDestination', service, dest, changes });
+  editDestination(service: ServiceKey, dest: { address: string; port: number }, changes: DestinationChanges): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'editDestination', service, dest, changes }));
   }
 
   /** Removes a real server. Equivalent to: `ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:80`. */
-  async deleteDestination(service: ServiceKey, dest: { address: string; port: number }): Promise<void> {
-    await this.#single({ kind: 'deleteDestination', service, dest });
+  deleteDestination(service: ServiceKey, dest: { address: string; port: number }): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'deleteDestination', service, dest }));
   }
 
   /**
@@ -469,8 +485,12 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -Ln -t 10.0.0.1:80 --stats --exact` (the real-server lines).
    */
-  async listDestinations(service: ServiceKey): Promise<Destination[]> {
-    const s = await this.getService(service, { withDestinations: true });
+  listDestinations(service: ServiceKey): Promise<Destination[]> {
+    return this.#serial(() => this.#listDestinations(service));
+  }
+
+  async #listDestinations(service: ServiceKey): Promise<Destination[]> {
+    const s = await this.#getService(service, { withDestinations: true });
     if (!s) {
       const k = serviceKey(service);
       throw new NetlinkError({ op: `listDestinations ${k.label}`, errno: 3, code: 'ESRCH', hint: 'no such service' });
@@ -485,7 +505,11 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm -Ln --stats --exact`.
    */
-  async listAll(): Promise<Service[]> {
+  listAll(): Promise<Service[]> {
+    return this.#serial(() => this.#listAll());
+  }
+
+  async #listAll(): Promise<Service[]> {
     const raws = await this.#dumpServices();
     const services = raws.map(serviceOf);
     if (raws.length === 0) return services;
@@ -499,7 +523,11 @@ export class Ipvs {
   // ---- timeouts, daemons, info, zero, flush ---------------------------------------------------
 
   /** Reads the TCP, TCP FIN and UDP timeouts (seconds). Equivalent to: `ipvsadm -L --timeout`. */
-  async getTimeouts(): Promise<Timeouts> {
+  getTimeouts(): Promise<Timeouts> {
+    return this.#serial(() => this.#getTimeouts());
+  }
+
+  async #getTimeouts(): Promise<Timeouts> {
     const b = this.#sock.newBatch();
     this.#encode(b, { t: 'bare', cmd: IpvsCmd.GetConfig, dump: false });
     const raw = await this.#sock.run(b, 'getTimeouts');
@@ -508,8 +536,8 @@ export class Ipvs {
   }
 
   /** Sets the timeouts given (seconds); 0 or absent leaves one unchanged. Equivalent to: `ipvsadm --set 900 120 300`. */
-  async setTimeouts(timeouts: Partial<Timeouts>): Promise<void> {
-    await this.#single({ kind: 'setTimeouts', timeouts });
+  setTimeouts(timeouts: Partial<Timeouts>): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'setTimeouts', timeouts }));
   }
 
   /**
@@ -517,17 +545,21 @@ export class Ipvs {
    *
    * Equivalent to: `ipvsadm --start-daemon master --mcast-interface eth0 --syncid 7 --sync-maxlen 1472 --mcast-group 239.1.1.1 --mcast-port 8848 --mcast-ttl 2`.
    */
-  async startDaemon(daemon: SyncDaemon): Promise<void> {
-    await this.#single({ kind: 'startDaemon', daemon });
+  startDaemon(daemon: SyncDaemon): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'startDaemon', daemon }));
   }
 
   /** Stops the master or backup sync daemon. Equivalent to: `ipvsadm --stop-daemon master`. */
-  async stopDaemon(state: 'master' | 'backup'): Promise<void> {
-    await this.#single({ kind: 'stopDaemon', state });
+  stopDaemon(state: 'master' | 'backup'): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'stopDaemon', state }));
   }
 
   /** Lists the running sync daemons (none: empty). Equivalent to: `ipvsadm -L --daemon`. */
-  async listDaemons(): Promise<SyncDaemon[]> {
+  listDaemons(): Promise<SyncDaemon[]> {
+    return this.#serial(() => this.#listDaemons());
+  }
+
+  async #listDaemons(): Promise<SyncDaemon[]> {
     const b = this.#sock.newBatch();
     this.#encode(b, { t: 'bare', cmd: IpvsCmd.GetDaemon, dump: true });
     const raw = await this.#sock.run(b, 'listDaemons', { large: true });
@@ -536,27 +568,29 @@ export class Ipvs {
   }
 
   /** IPVS version and connection table size. Equivalent to: `ipvsadm --version` / the header of `ipvsadm -L`. */
-  async info(): Promise<IpvsInfo> {
-    const b = this.#sock.newBatch();
-    this.#encode(b, { t: 'bare', cmd: IpvsCmd.GetInfo, dump: false });
-    const raw = await this.#sock.run(b, 'info');
-    throwIfFailed(raw, 'info');
-    const i = native.ipvsDecodeInfo(raw.replies, raw.replyOffsets, raw.replyBegin[0]!, raw.replyCount[0]!);
-    const v = i.version;
-    return { version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, versionCode: v, connectionTableSize: i.connTabSize };
+  info(): Promise<IpvsInfo> {
+    return this.#serial(async () => {
+      const b = this.#sock.newBatch();
+      this.#encode(b, { t: 'bare', cmd: IpvsCmd.GetInfo, dump: false });
+      const raw = await this.#sock.run(b, 'info');
+      throwIfFailed(raw, 'info');
+      const i = native.ipvsDecodeInfo(raw.replies, raw.replyOffsets, raw.replyBegin[0]!, raw.replyCount[0]!);
+      const v = i.version;
+      return { version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, versionCode: v, connectionTableSize: i.connTabSize };
+    });
   }
 
   /**
    * Zeroes the counters of one service (and its destinations), or of everything.
    * Equivalent to: `ipvsadm -Z [-t 10.0.0.1:80]`.
    */
-  async zero(service?: ServiceKey): Promise<void> {
-    await this.#single({ kind: 'zero', service });
+  zero(service?: ServiceKey): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'zero', service }));
   }
 
   /** Deletes every service and destination of the namespace. Equivalent to: `ipvsadm -C`. */
-  async flush(): Promise<void> {
-    await this.#single({ kind: 'flush' });
+  flush(): Promise<void> {
+    return this.#serial(() => this.#single({ kind: 'flush' }));
   }
 
   /** A builder of mixed operations run in one go: `await ipvs.batch().addService(a).addDestination(k, d).run()`. */
@@ -577,7 +611,11 @@ export class Ipvs {
    *
    * Equivalent to: nothing in ipvsadm.
    */
-  async features(options: FeaturesOptions = {}): Promise<IpvsFeatures> {
+  features(options: FeaturesOptions = {}): Promise<IpvsFeatures> {
+    return this.#serial(() => this.#features(options));
+  }
+
+  async #features(options: FeaturesOptions): Promise<IpvsFeatures> {
     if (options.probe && this.#probed) return { ...this.#probed };
     if (this.#destSeen === undefined) await this.#observe();
     let evidence: IpvsFeatures['evidence'] = this.#destSeen === undefined ? 'none' : 'observed';
@@ -665,7 +703,11 @@ export class Ipvs {
   }
 
   /** @internal IpvsBatch.run */
-  async _runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
+  _runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
+    return this.#serial(() => this.#runOps(ops, options));
+  }
+
+  async #runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
     if (ops.length === 0) return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0 };
     const model = await this.#loadModel(ops, options.rollback === true);
     const plan = this.#plan(ops, model);
@@ -745,10 +787,10 @@ export class Ipvs {
         model.services!.set(keys[i]!.id, { w: wireOfRawService(r), dests: ds });
       });
     }
-    if (rollback && ops.some((o) => o.kind === 'setTimeouts')) model.timeouts = await this.getTimeouts();
+    if (rollback && ops.some((o) => o.kind === 'setTimeouts')) model.timeouts = await this.#getTimeouts();
     if (rollback && ops.some((o) => o.kind === 'stopDaemon')) {
       model.daemons = new Map();
-      for (const d of await this.listDaemons()) model.daemons.set(daemonState('state', d.state), daemonOf(d));
+      for (const d of await this.#listDaemons()) model.daemons.set(daemonState('state', d.state), daemonOf(d));
     }
     return model;
   }
@@ -818,7 +860,8 @@ export class Ipvs {
       case 'addDestination': {
         const k = serviceKey(op.service, 'service');
         const d = destSpec(op.dest, k);
-        svcs?.get(k.id)?.dests.set(d.id, d);
+        const m = svcs?.get(k.id);
+        if (m && !m.dests.has(d.id)) m.dests = new Map([[d.id, d], ...m.dests]); // new ones go to the head
         const p: Planned = {
           label: `addDestination ${k.label} -> ${d.label} (${FWD_LABEL[d.forward]})`,
           req: { t: 'dest', cmd: IpvsCmd.NewDest, k, d, full: true },
@@ -853,11 +896,22 @@ export class Ipvs {
         const dk = destKey(op.dest, k);
         const m = svcs?.get(k.id);
         const base = m?.dests.get(dk.id);
-        m?.dests.delete(dk.id);
+        const inverse: Encoded[] = [];
+        if (m && base) {
+          // Re-adding puts it at the head of the list, but the list order is what sh and mh
+          // schedule by: move every destination that was newer than it back in front of it,
+          // oldest first. Deleted destinations wait in the kernel's trash, so a quick re-add
+          // gets the same object back, counters included.
+          inverse.push({ t: 'dest', cmd: IpvsCmd.NewDest, k, d: base, full: true });
+          const order = [...m.dests.values()];
+          const newer = order.slice(0, order.indexOf(base)).reverse();
+          for (const n of newer) inverse.push({ t: 'dest', cmd: IpvsCmd.DelDest, k, d: n, full: false }, { t: 'dest', cmd: IpvsCmd.NewDest, k, d: n, full: true });
+          m.dests.delete(dk.id);
+        }
         return {
           label: `deleteDestination ${k.label} -> ${dk.label}`,
           req: { t: 'dest', cmd: IpvsCmd.DelDest, k, d: dk, full: false },
-          inverse: base ? [{ t: 'dest', cmd: IpvsCmd.NewDest, k, d: base, full: true }] : [],
+          inverse,
           hint: (code) => this.#destHint(code),
         };
       }
@@ -895,7 +949,13 @@ export class Ipvs {
           req: { t: 'daemon', cmd: IpvsCmd.NewDaemon, d, full: true },
           inverse: [{ t: 'daemon', cmd: IpvsCmd.DelDaemon, d: { state: d.state }, full: false }],
           hint: (code) =>
-            code === 'EEXIST' ? `a ${op.daemon.state} sync daemon is already running` : code === 'ENODEV' ? `no interface ${d.iface} in this namespace` : undefined,
+            code === 'EEXIST'
+              ? `a ${op.daemon.state} sync daemon is already running`
+              : code === 'ENODEV'
+                ? `no interface ${d.iface} in this namespace`
+                : code === 'EINVAL'
+                  ? 'the sync protocol cannot carry services with destinations of another address family (the kernel refuses the daemon while any exists)'
+                  : undefined,
         };
       }
       case 'stopDaemon': {

@@ -156,7 +156,7 @@ export interface ServiceChanges {
   scheduler?: SchedulerName | 'none';
   /** Only the flags named change. */
   flags?: ServiceFlags;
-  /** An object makes the service persistent (timeout default: the current one, else 300); null makes it not persistent. */
+  /** An object makes the service persistent (timeout default: the current one, else 360); null makes it not persistent. */
   persistence?: Partial<Persistence> | null;
   /** A name sets the engine; null or '' removes it. */
   persistenceEngine?: string | null;

@@ -37,10 +37,15 @@ export const TUN_F = { csum: 0x1, remcsum: 0x2 } as const;
 
 export const MAX_WEIGHT = 2147483647; // dest->weight is an int; < 0 is ERANGE
 export const MAX_U32 = 4294967295;
+/**
+ * Connection thresholds are u32 on the wire, but the kernel refuses values above INT_MAX with
+ * EINVAL (measured on 6.1; ipvsadm refuses them too), so that is the range lvskit accepts.
+ */
+export const MAX_THRESHOLD = 2147483647;
 /** svc->timeout = timeout * HZ in an unsigned int: with HZ up to 1000 this is the safe maximum. */
 export const MAX_PERSISTENCE_TIMEOUT = 4294967;
-/** Default persistence timeout when `persistence: {}` gives none: ipvsadm's 300 s. */
-export const DEFAULT_PERSISTENCE_TIMEOUT = 300;
+/** Default persistence timeout when `persistence: {}` gives none: ipvsadm's 360 s (`-p` alone). */
+export const DEFAULT_PERSISTENCE_TIMEOUT = 360;
 /** Scheduler names the kernel accepts: the known ones plus 'none' (no scheduler bound). */
 export const SCHEDULER_NAMES: readonly string[] = [...SCHEDULERS, 'none'];
 
@@ -249,8 +254,8 @@ export function destSpec(d: unknown, service: WireServiceKey, field = 'destinati
     throw new ValidationError(`${field}.forward`, o.forward, `must be one of ${FORWARD_NAMES.join(', ')}`);
   const forward = FORWARD[fwdName as ForwardMethod];
   const weight = o.weight === undefined ? 1 : requireInt(`${field}.weight`, o.weight, 0, MAX_WEIGHT);
-  const upperThreshold = o.upperThreshold === undefined ? 0 : requireInt(`${field}.upperThreshold`, o.upperThreshold, 0, MAX_U32);
-  const lowerThreshold = o.lowerThreshold === undefined ? 0 : requireInt(`${field}.lowerThreshold`, o.lowerThreshold, 0, MAX_U32);
+  const upperThreshold = o.upperThreshold === undefined ? 0 : requireInt(`${field}.upperThreshold`, o.upperThreshold, 0, MAX_THRESHOLD);
+  const lowerThreshold = o.lowerThreshold === undefined ? 0 : requireInt(`${field}.lowerThreshold`, o.lowerThreshold, 0, MAX_THRESHOLD);
   if (lowerThreshold > upperThreshold)
     throw new ValidationError(`${field}.lowerThreshold`, lowerThreshold, `must not exceed upperThreshold (${upperThreshold}); the kernel refuses it with ERANGE`);
   if (key.af !== service.af && fwdName !== 'tunnel')
