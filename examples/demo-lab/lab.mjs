@@ -51,6 +51,10 @@ function parseArgs(argv) {
     else if (a === '--concurrency') o.concurrency = num(1, 256);
     else if (a === '--rows') o.rows = num(0, 5000);
     else if (a === '--no-compare') o.compare = false;
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node examples/demo-lab/lab.mjs [--flows N] [--concurrency N] [--rows N] [--no-compare] (see README.md here)');
+      process.exit(0);
+    }
     else throw new Error(`unknown argument ${a} (see the header of ${fileURLToPath(import.meta.url)})`);
   }
   return o;

@@ -14,6 +14,16 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`usage: npm run demo -- [--flows N] [--concurrency N] [--rows N] [--no-compare]
+  --flows N        connections to open (default 300), each from its own client address:port
+  --concurrency N  connections in flight at once (default 16)
+  --rows N         per-flow rows to print (default 20; mismatches first)
+  --no-compare     skip timing the set-up through lvskit vs ip/sysctl/ipvsadm
+env: LVSKIT_DEMO_WHERE=host|vm (default: host when its kernel has IPVS), LVSKIT_DEMO_TIMEOUT=seconds (420)
+See examples/demo-lab/README.md.`);
+  process.exit(0);
+}
 
 if (process.platform !== 'linux') {
   console.error('demo: lvskit drives Linux kernels only');
@@ -25,10 +35,6 @@ if (!existsSync(join(REPO, 'dist', 'index.js'))) {
 }
 const { probeKernel } = await import('lvskit');
 const probe = probeKernel();
-if (!probe.netns.ok) {
-  console.error(`demo: cannot create network namespaces here (${probe.netns.why}); run it as root (CAP_SYS_ADMIN, CAP_NET_ADMIN)`);
-  process.exit(1);
-}
 
 const run = (cmd, argv, opts = {}) => {
   const r = spawnSync(cmd, argv, { stdio: 'inherit', cwd: REPO, ...opts });
@@ -39,6 +45,10 @@ const lab = relative(REPO, join(HERE, 'lab.mjs'));
 const where = process.env.LVSKIT_DEMO_WHERE ?? (probe.ipvs.ok ? 'host' : 'vm');
 
 if (where === 'host') {
+  if (!probe.netns.ok) {
+    console.error(`demo: this kernel has IPVS, but this process cannot create network namespaces (${probe.netns.why}): run it as root (CAP_SYS_ADMIN, CAP_NET_ADMIN)`);
+    process.exit(1);
+  }
   console.log(`demo: this kernel has IPVS (${probe.ipvs.why}): running here`);
   process.exit(run(process.execPath, [lab, ...args]));
 }
