@@ -62,4 +62,5 @@ if (run('bash', ['test/lab/setup.sh', '--check'], { stdio: ['ignore', 'ignore', 
   }
 }
 // vm.sh forwards SIGINT/SIGTERM to QEMU; lab.mjs has its own watchdog, this is the outer bound.
-process.exit(run('bash', ['test/lab/vm.sh', '--timeout', '900', '--', 'node', lab, ...args]));
+const env = process.env.LVSKIT_DEMO_TIMEOUT ? ['--env', `LVSKIT_DEMO_TIMEOUT=${process.env.LVSKIT_DEMO_TIMEOUT}`] : [];
+process.exit(run('bash', ['test/lab/vm.sh', '--timeout', '900', ...env, '--', 'node', lab, ...args]));
