@@ -195,6 +195,14 @@ export interface RouteNative {
   routeDecode(buffer: Buffer, offset: number): NativeRoute;
   /** RTM_NEWROUTE messages of AF_INET/AF_INET6 at offsets[begin..begin+count), of `table` when non-zero. */
   routeDecodeMany(buffer: Buffer, offsets: Uint32Array, begin: number, count: number, table: number): NativeRoute[];
+  /**
+   * The messages routeDecodeMany keeps, as rows of 16 u32 (route_binding.cc kRouteColStride):
+   * [message index, fallback, dstLen | srcLen << 8 | tos << 16 | type << 24, table,
+   * protocol | scope << 8 | bits << 16 (1 dst, 2 src, 4 prefsrc, 8 gateway, 16 priority),
+   * rtm flags, oif, priority, nhId, expires, mtu, dst, src, prefsrc, gateway, 0]. fallback = 1:
+   * not a single-path all-IPv4 route; decode offsets[message index] with routeDecode.
+   */
+  routeDecodeColumns(buffer: Buffer, offsets: Uint32Array, begin: number, count: number, table: number): Uint32Array;
   nexthopEncode(
     batch: NativeBatch, nlFlags: number, family: number, protocol: number, flags: number, id: number,
     gateway: Uint8Array | null, oif: number, blackhole: boolean, fdb: boolean, groupIds: Uint32Array | null,

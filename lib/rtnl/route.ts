@@ -445,6 +445,42 @@ export function routeFromNative(n: NativeRoute): Route {
   return r;
 }
 
+const COL = 16; // route_binding.cc kRouteColStride
+
+function ipv4Text(w: number): string {
+  return `${w & 255}.${(w >>> 8) & 255}.${(w >>> 16) & 255}.${w >>> 24}`;
+}
+
+/**
+ * routeFromNative for a row of routeDecodeColumns (a single-path IPv4 route): the same object,
+ * with the same properties in the same order, without an intermediate N-API object per route.
+ */
+function routeFromColumns(c: Uint32Array, k: number): Route {
+  const w2 = c[k + 2]!;
+  const w4 = c[k + 4]!;
+  const bits = w4 >>> 16;
+  const srcLen = (w2 >>> 8) & 255;
+  const r: Route = {
+    family: 4,
+    dst: `${bits & 1 ? ipv4Text(c[k + 11]!) : '0.0.0.0'}/${w2 & 255}`,
+    table: c[k + 3]!,
+    protocol: protocolName(w4 & 255),
+    scope: scopeName((w4 >>> 8) & 255),
+    type: ROUTE_TYPES[w2 >>> 24] ?? 'unspec',
+    tos: (w2 >>> 16) & 255,
+  };
+  if (srcLen || bits & 2) r.from = `${bits & 2 ? ipv4Text(c[k + 12]!) : '0.0.0.0'}/${srcLen}`;
+  if (bits & 16) r.priority = c[k + 7]!;
+  if (bits & 4) r.prefsrc = ipv4Text(c[k + 13]!);
+  if (bits & 8) r.gateway = ipv4Text(c[k + 14]!);
+  if (c[k + 6]) r.dev = c[k + 6]!;
+  flagBits(r, c[k + 5]!);
+  if (c[k + 8]) r.nhid = c[k + 8]!;
+  if (c[k + 9]) r.expires = c[k + 9]!;
+  if (c[k + 10]) r.mtu = c[k + 10]!;
+  return r;
+}
+
 /**
  * Decodes one raw RTM_NEWROUTE / RTM_DELROUTE message (for the events stream): `offset` is where
  * the message's nlmsghdr starts in `buffer`.
@@ -557,8 +593,10 @@ export class Routes {
     const out: Route[] = [];
     families.forEach((_, i) => {
       throwIfFailed(raw, 'listRoutes', i);
-      const n = native.routeDecodeMany(raw.replies, raw.replyOffsets, raw.replyBegin[i]!, raw.replyCount[i]!, table);
-      for (const r of n) out.push(routeFromNative(r));
+      const c = native.routeDecodeColumns(raw.replies, raw.replyOffsets, raw.replyBegin[i]!, raw.replyCount[i]!, table);
+      for (let k = 0; k < c.length; k += COL) {
+        out.push(c[k + 1] ? routeFromNative(native.routeDecode(raw.replies, raw.replyOffsets[c[k]!]!)) : routeFromColumns(c, k));
+      }
     });
     return out;
   }
