@@ -44,7 +44,7 @@ export function resolveNetns(ns: NetnsSpec | undefined): { kind: 0 | 1 | 2; path
     return { kind: 1, path: ns.path, pid: 0, label: ns.path };
   }
   if ('pid' in ns) {
-    if (!Number.isInteger(ns.pid) || ns.pid <= 0) throw new ValidationError('netns.pid', ns.pid, 'must be a positive integer');
+    if (!Number.isInteger(ns.pid) || ns.pid <= 0 || ns.pid > 0x7fffffff) throw new ValidationError('netns.pid', ns.pid, 'must be a process id (an integer in 1..2147483647)');
     return { kind: 2, path: '', pid: ns.pid, label: `pid ${ns.pid}` };
   }
   throw new ValidationError('netns', ns, 'must be a name, { name }, { path } or { pid }');

@@ -26,6 +26,16 @@ namespace {
 
 // Distinguishes lvskit's wrapped objects from any other native object (napi_type_tag).
 const napi_type_tag kBatchTag = {0x6c76736b69746261ULL, 0x7463683031303031ULL};
+const napi_type_tag kSocketTag = {0x6c76736b6974736fULL, 0x636b657430303031ULL};
+
+// V8's signature check guards methods against a foreign `this`, but not accessors: an instance
+// of the other wrapped class would be unwrapped as this one (type confusion). Accessors check
+// the type tag first, before touching any member.
+void RequireTag(const Napi::CallbackInfo& info, const napi_type_tag& tag, const char* cls) {
+  Napi::Value self = info.This();
+  if (!self.IsObject() || !self.As<Napi::Object>().CheckTypeTag(&tag))
+    throw Napi::TypeError::New(info.Env(), std::string("Illegal invocation: this is not a ") + cls);
+}
 
 // Outcome -> JS, shaped for speed: building named properties and one ArrayBuffer per field
 // cost ~15 us per call (V8 string internalisation, backing-store registration), more than the
@@ -114,9 +124,11 @@ NativeBatch::NativeBatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nati
 }
 
 Napi::Value NativeBatch::Count(const Napi::CallbackInfo& info) {
+  RequireTag(info, kBatchTag, "NativeBatch");
   return Napi::Number::New(info.Env(), static_cast<double>(writer_.messageCount()));
 }
 Napi::Value NativeBatch::ByteLength(const Napi::CallbackInfo& info) {
+  RequireTag(info, kBatchTag, "NativeBatch");
   return Napi::Number::New(info.Env(), static_cast<double>(writer_.size()));
 }
 Napi::Value NativeBatch::Clear(const Napi::CallbackInfo& info) {
@@ -252,6 +264,7 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   const char* fn = "new NativeSocket";
   Napi::Env env = info.Env();
   env_ = env;
+  info.This().As<Napi::Object>().TypeTag(&kSocketTag);
   NetnsSpec ns;
   int protocol = static_cast<int>(U32Arg(info, 0, fn, "protocol"));
   uint32_t kind = U32Arg(info, 1, fn, "nsKind");
@@ -270,7 +283,17 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   if (!sock_) throw MakeSysError(env, e, "open");
 }
 
-NativeSocket::~NativeSocket() { stopWatching(); }
+// Runs as a finalizer, possibly while the environment is torn down (a worker exiting): only
+// release native resources here; touching references (Unref) could throw, and a throw from a
+// destructor is std::terminate.
+NativeSocket::~NativeSocket() {
+  if (poll_) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+  }
+}
 
 void NativeSocket::usable(Napi::Env env, const char* op) {
   if (!sock_ || sock_->closed() || closeAfterAsync_) {
@@ -303,10 +326,12 @@ void NativeSocket::finishAsync() {
 }
 
 Napi::Value NativeSocket::Closed(const Napi::CallbackInfo& info) {
+  RequireTag(info, kSocketTag, "NativeSocket");
   return Napi::Boolean::New(info.Env(), !sock_ || sock_->closed() || closeAfterAsync_);
 }
 
 Napi::Value NativeSocket::PortId(const Napi::CallbackInfo& info) {
+  RequireTag(info, kSocketTag, "NativeSocket");
   return Napi::Number::New(info.Env(), sock_ ? sock_->portId() : 0);
 }
 
