@@ -235,7 +235,7 @@ describe.skipIf(!caps.ok)('parsed packets: multipath predictions agree with the 
   // custom hash takes the flow label from the flow dissector, ntohl(ip6_flowlabel()) (host
   // order), while lib/hash lays it out big-endian as the flow path (flowi6) does. Marked as
   // failing so that it turns red when lib/hash is fixed.
-  it.fails('IPv6 policy 3 with the flowLabel field on forwarded packets (lib/hash packet-path flow label byte order)', async () => {
+  it('IPv6 policy 3 with the flowLabel field on forwarded packets (lib/hash packet-path flow label byte order)', async () => {
     sysctl(NS_R, 'net.ipv6.fib_multipath_hash_policy=3');
     sysctl(NS_R, 'net.ipv6.fib_multipath_hash_fields=63');
     const { frames: list } = frames(6, mac, 0);

@@ -51,7 +51,11 @@ export function refMultipathHash(v6: boolean, f: RefFlow, policy: number, seed: 
   const be32 = (off: number, v: number) => { k[off] = v >>> 24; k[off + 1] = (v >>> 16) & 255; k[off + 2] = (v >>> 8) & 255; k[off + 3] = v & 255; };
   const be16 = (off: number, v: number) => { k[off] = (v >>> 8) & 255; k[off + 1] = v & 255; };
   if (fl & 4) k[10] = f.proto;
-  if (fl & 8) be32(12, f.flowLabel & 0xfffff);
+  // Policy 3 on a packet: the flow dissector's ntohl(label) (host order); elsewhere raw be32.
+  if (fl & 8) {
+    if (policy === 3 && packetPath) new DataView(k.buffer).setUint32(12, f.flowLabel & 0xfffff, true);
+    else be32(12, f.flowLabel & 0xfffff);
+  }
   if (fl & 16) be16(36, f.sport);
   if (fl & 32) be16(38, f.dport);
   const aw = v6 ? 4 : 1, so = 44, dof = 44 + 4 * aw;

@@ -26,6 +26,11 @@ struct FieldMask {
   uint32_t proto;
   bool empty;   // policy 3 with no outer field: the kernel returns 0 without hashing
   bool jhashInner;
+  // tags.flow_label byte order: policy 3 on a packet takes it from the flow dissector, which
+  // stores ntohl(label) (net/core/flow_dissector.c __skb_flow_dissect, FLOW_DISSECTOR_KEY_FLOW_LABEL;
+  // net/ipv6/route.c rt6_multipath_custom_hash_skb); policy 0 (ip6_multipath_l3_keys) and every
+  // flowi6 path store the raw big-endian label.
+  bool labelHostOrder;
 };
 
 FieldMask MaskFor(bool v6, const MultipathParams& p) {
@@ -52,6 +57,7 @@ FieldMask MaskFor(bool v6, const MultipathParams& p) {
   m.proto = (f & kMpFieldIpProto) ? 0xffu : 0;
   m.empty = p.policy == 3 && (p.fields & kMpFieldOuterMask) == 0;
   m.jhashInner = p.policy == 3 && p.packetPath;
+  m.labelHostOrder = p.policy == 3 && p.packetPath;
   return m;
 }
 
@@ -61,7 +67,8 @@ inline SipKey KeyFor(uint32_t seed) {
 }
 
 // The message words are the little-endian reading of struct flow_keys bytes 8..56 (IPv4):
-//   8: basic.n_proto (0) | 10: basic.ip_proto | 12: tags.flow_label (be32)
+//   8: basic.n_proto (0) | 10: basic.ip_proto | 12: tags.flow_label (be32, or host order under
+//   policy 3 on a packet: see labelHostOrder)
 //   16..32: vlan, cvlan (0) | 32: keyid (0) | 36: ports.src, 38: ports.dst (be16)
 //   40: icmp (0) | 44: addrs.v4addrs.src | 48: .dst | 52..56: rest of the addrs union (0)
 // IPv6 hashes bytes 8..80: src at 44..60, dst at 60..76, 76..80 struct padding (0).
@@ -126,7 +133,7 @@ inline uint32_t HashV6(const uint32_t* sIn, const uint32_t* dIn, uint16_t sp, ui
     uint16_t t = sp; sp = dp; dp = t;
   }
   const uint64_t w[9] = {
-      (uint64_t(proto) << 16) | (uint64_t(Bswap32(label)) << 32),
+      (uint64_t(proto) << 16) | (uint64_t(m.labelHostOrder ? label : Bswap32(label)) << 32),
       0,
       0,
       uint64_t(uint32_t(Bswap16(sp)) | (uint32_t(Bswap16(dp)) << 16)) << 32,
