@@ -292,19 +292,29 @@ async function compare() {
     const r = await f();
     return [performance.now() - t, r];
   };
+  // each build is read back (untimed) before it is removed: the three must leave the same state
   const [lb] = await timed(async () => T.closeHandles(await T.buildWithLvskit(T.steps(a, { seed: hasSeed }))));
+  const fa = await T.fingerprint(a);
   const [lt, failed] = await timed(async () => T.teardownWithLvskit(a));
   if (failed.length) throw new Error(`teardown: ${failed.join('; ')}`);
   const [cb] = await timed(() => T.buildWithCommands(T.steps(b, { seed: hasSeed })));
+  const fb = await T.fingerprint(b);
   const [ct] = await timed(() => T.teardownWithCommands(b));
   const [bb, procs] = await timed(() => T.buildWithBatchedCommands(T.steps(c, { seed: hasSeed })));
+  const fc = await T.fingerprint(c);
   const [bt] = await timed(() => T.teardownWithBatchedCommands(c));
+  const lines = fa.split('\n').length;
+  const diff = (x) => x.split('\n').filter((l, i) => l !== fa.split('\n')[i]);
+  const same = fb === fa && fc === fa;
+  log(`  the three builds left the same state (${lines} lines read back: links, addresses, routes, sysctls, IPVS): ${same ? 'yes' : 'NO'}`);
+  for (const l of [...diff(fb).map((x) => `commands: ${x}`), ...diff(fc).map((x) => `batched:  ${x}`)].slice(0, 10)) log(`    differs: ${l}`);
   const row = (label, l, x, y) => log(`  ${pad(label, 8)} ${pad(secs(l), 10)} ${pad(`${secs(x)} (${(x / l).toFixed(1)}x)`, 26)} ${secs(y)} (${(y / l).toFixed(1)}x)`);
   log(`  ${pad('', 8)} ${pad('lvskit', 10)} ${pad('a command per step', 26)} ip -batch, sysctl, ipvsadm -R`);
   log(`  ${pad('', 8)} ${pad('(no forks)', 10)} ${pad(`(${n} processes)`, 26)} (${procs} processes)`);
   row('build', lb, cb, bb);
   row('remove', lt, ct, bt);
   log('  (lvskit: this one process, no forks. Removing = deleting the namespaces; the kernel finishes that in the background)');
+  return same;
 }
 
 let code = 0;
@@ -314,7 +324,7 @@ try {
   const failed = T.teardownWithLvskit(main);
   log(`removed the lab's namespaces in ${secs(performance.now() - t)}`);
   if (failed.length) code = 1;
-  if (opts.compare) await compare();
+  if (opts.compare && !(await compare())) code = 1;
   log('');
   log(r.ok ? `demo: every flow landed where lvskit said it would (${since()} in all)` : `demo: some flows did not land where predicted (${since()} in all)`);
   if (!r.ok) code = 1;

@@ -163,6 +163,41 @@ export function teardownWithLvskit(t) {
   return failed;
 }
 
+/**
+ * What a build left in the kernel, read back with lvskit, as text with the namespace prefix
+ * taken out: links (up, master), IPv4 addresses, IPv4 routes of every table, the sysctls the steps
+ * set, and each director's IPVS services and destinations in kernel order. Two builds of the
+ * same steps must give the same text, whoever made them.
+ */
+export async function fingerprint(t) {
+  const out = [];
+  for (const n of namespaces(t)) {
+    const r = Rtnl.open({ netns: n });
+    try {
+      const links = await r.links.list();
+      const name = new Map(links.map((l) => [l.index, l.name]));
+      out.push(`${n}: links ${links.map((l) => `${l.name}${l.up ? '+' : '-'}${l.master ? `@${name.get(l.master)}` : ''}`).sort().join(' ')}`);
+      out.push(`${n}: addrs ${(await r.addresses.list({ family: 4 })).map((a) => `${name.get(a.index)} ${a.address}/${a.prefixLength}`).sort().join(', ')}`);
+      const routes = await r.routes.list({ family: 4, table: 'all' });
+      out.push(`${n}: routes ${routes.map((x) => `${x.table} ${x.type} ${x.dst} ${x.gateway ?? ''}${(x.nexthops ?? []).map((h) => ` ${h.gateway}*${h.weight}`).join('')}`).sort().join(', ')}`);
+      const keys = steps(t, { seed: true }).filter((st) => st.op === 'sysctl' && st.ns === n).map((st) => st.key);
+      out.push(`${n}: sysctl ${(await Promise.all(keys.map(async (k) => `${k}=${(await r.sysctl.has(k)) ? await r.sysctl.get(k) : '-'}`))).join(' ')}`);
+    } finally {
+      r.close();
+    }
+  }
+  for (const d of t.directors) {
+    const ipvs = Ipvs.open({ netns: d.ns });
+    try {
+      for (const s of await ipvs.listAll())
+        out.push(`${d.ns}: ipvs ${s.key.protocol} ${s.key.address}:${s.key.port} ${s.scheduler} port=${!!s.flags.schedPort} -> ${(s.destinations ?? []).map((x) => `${x.address}:${x.port} ${x.forward} w${x.weight}`).join(', ')}`);
+    } finally {
+      ipvs.close();
+    }
+  }
+  return out.join('\n').replaceAll(t.prefix, 'NS');
+}
+
 // ---- ip / sysctl / ipvsadm commands -----------------------------------------------------------
 
 /** The command line (argv) for each step, as an operator's shell script would run them. */
