@@ -22,6 +22,13 @@ export function environment(where) {
   };
 }
 
+/** CPU time (user + system) of waited-for child processes so far, in ms (/proc/self/stat). */
+export function childCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) * 10; // cutime, cstime in USER_HZ (100) ticks
+}
+
 /** Peak RSS of this process so far, in KiB (VmHWM). */
 export function peakRssKiB() {
   const m = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -72,11 +79,24 @@ export async function trialMain(benchmarks) {
   const ctx = (await bench.setup?.()) ?? {};
   try {
     const state = (await driver.setup?.(ctx)) ?? {};
+    const c0 = process.cpuUsage();
+    const ch0 = childCpuMs();
     const t = process.hrtime.bigint();
     const extra = (await driver.run(ctx, state)) ?? {};
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    let ms = Number(process.hrtime.bigint() - t) / 1e6;
+    // CPU time of the timed part, kernel work included (netlink requests run in the sender's
+    // system time), child processes included: steadier than wall time on a loaded machine.
+    const c = process.cpuUsage(c0);
+    const cpuMs = (c.user + c.system) / 1000 + (childCpuMs() - ch0);
+    // A driver may time itself (extra.timedMs: e.g. the C floor's own clock, excluding exec) or
+    // run fewer operations than the benchmark's (extra.ops: sampled one-process-per-rule drivers).
+    let ops = driver.ops ?? bench.ops;
+    if (typeof extra.timedMs === 'number') ms = extra.timedMs;
+    if (typeof extra.ops === 'number') ops = extra.ops;
+    delete extra.timedMs;
+    delete extra.ops;
     await driver.teardown?.(ctx, state);
-    console.log(JSON.stringify({ bench: benchName, driver: driverName, ops: driver.ops ?? bench.ops, ms, rssPeakKiB: peakRssKiB(), extra }));
+    console.log(JSON.stringify({ bench: benchName, driver: driverName, ops, ms, cpuMs, rssPeakKiB: peakRssKiB(), extra }));
   } finally {
     await bench.teardown?.(ctx);
   }
@@ -90,22 +110,92 @@ export function formatOps(ops, ms) {
   return `${perSec.toFixed(1)} /s`;
 }
 
-/** Markdown table of one benchmark's results, ratios against `baseline` (slower/faster). */
+function fmtTime(us) {
+  if (!Number.isFinite(us)) return '';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(2)} ms`;
+  return `${us.toFixed(2)} us`;
+}
+
+/** Peak RSS a result stands for: the child's when the driver is another program, else the trial's. */
+export function rssOf(r) {
+  return r.extra?.childRssKiB ?? r.rssPeakKiB;
+}
+
+/** Per-operation time in microseconds. */
+export function perOpUs(r) {
+  return (r.ms * 1000) / r.ops;
+}
+
+/**
+ * Ratio of `r` against `base`, per operation (so a driver sampled over fewer operations, such as
+ * one process per rule, compares fairly): > 1 means r is faster.
+ */
+export function ratioOf(r, base) {
+  if (!base || base.error || r.error) return NaN;
+  return perOpUs(base) / perOpUs(r);
+}
+
+/** The same ratio on CPU time (user + system, children included) per operation. */
+export function cpuRatioOf(r, base) {
+  if (!base || base.error || !r || r.error || !base.cpuMs || !r.cpuMs) return NaN;
+  return base.cpuMs / base.ops / (r.cpuMs / r.ops);
+}
+
+export function ratioText(x) {
+  if (!Number.isFinite(x)) return '';
+  return x >= 1 ? `${x >= 100 ? x.toFixed(0) : x.toFixed(1)}x faster` : `${(1 / x).toFixed(1)}x slower`;
+}
+
+/**
+ * Markdown table of one benchmark's results, ratios (per operation) against `baseline`. Latency
+ * columns appear when a driver reported extra.p50/p99 (microseconds).
+ */
 export function table(results, baseline) {
   const base = results.find((r) => r.driver === baseline && !r.error);
-  const rows = ['| driver | ops | time | rate | per op | peak RSS | vs ' + baseline + ' |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const lat = results.some((r) => r.extra?.p50 !== undefined);
+  const head = ['driver', 'ops', 'time', 'per op', 'rate', ...(lat ? ['p50', 'p99'] : []), 'CPU per op', 'peak RSS', `vs ${baseline}`, 'CPU vs baseline', 'notes'];
+  const rows = [`| ${head.join(' | ')} |`, `|---|${head.slice(1, -1).map(() => '---:').join('|')}|---|`];
   for (const r of results) {
     if (r.error) {
-      rows.push(`| ${r.driver} | | | | | | failed: ${r.error.replace(/\|/g, '/')} |`);
+      rows.push(`| ${[r.driver, ...head.slice(2).map(() => ''), `failed: ${r.error.replace(/\|/g, '/').slice(0, 300)}`].join(' | ')} |`);
       continue;
     }
-    const ratio = base ? base.ms / r.ms : NaN;
-    const perOp = (r.ms * 1000) / r.ops;
-    rows.push(
-      `| ${r.driver} | ${r.ops} | ${r.ms.toFixed(1)} ms | ${formatOps(r.ops, r.ms)} | ${perOp >= 1000 ? (perOp / 1000).toFixed(2) + ' ms' : perOp.toFixed(2) + ' us'} | ${(r.rssPeakKiB / 1024).toFixed(0)} MiB | ${Number.isFinite(ratio) ? (ratio >= 1 ? `${ratio.toFixed(1)}x faster` : `${(1 / ratio).toFixed(1)}x slower`) : ''} |`,
+    const cells = [r.driver, String(r.ops), fmtTime(r.ms * 1000), fmtTime(perOpUs(r)), formatOps(r.ops, r.ms)];
+    if (lat) cells.push(fmtTime(r.extra?.p50), fmtTime(r.extra?.p99));
+    const cpuRatio = cpuRatioOf(r, base);
+    cells.push(
+      r.cpuMs === undefined ? '' : fmtTime((r.cpuMs * 1000) / r.ops),
+      `${(rssOf(r) / 1024).toFixed(1)} MiB`,
+      r.driver === baseline ? 'baseline' : ratioText(ratioOf(r, base)),
+      r.driver === baseline ? '' : ratioText(cpuRatio),
+      (r.extra?.note ?? '').replace(/\|/g, '/'),
     );
+    rows.push(`| ${cells.join(' | ')} |`);
   }
   return rows.join('\n');
+}
+
+/**
+ * Runs another program as a driver: wall time of the process (fork, exec and all), its peak RSS
+ * (through /usr/bin/time when present and `rss`: that adds an exec, so drivers timing one process
+ * per rule measure RSS on one call only) and its stdout. Throws on a non-zero exit.
+ */
+export function runChild(cmd, args, { input, allowFail = false, rss = true } = {}) {
+  const useTime = rss && commandExists('/usr/bin/time');
+  const argv = useTime ? ['/usr/bin/time', '-f', 'LVSKIT_MAXRSS %M', cmd, ...args] : [cmd, ...args];
+  const t = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const m = /LVSKIT_MAXRSS (\d+)/.exec(r.stderr ?? '');
+  if (r.status !== 0 && !allowFail) throw new Error(`${cmd} ${args.slice(0, 6).join(' ')} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').replace(/LVSKIT_MAXRSS \d+/, '').trim().slice(0, 400)}`);
+  return { ms, rssKiB: m ? Number(m[1]) : 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status };
+}
+
+/** System load average (1 min) and CPU count, for the results' stamp. */
+export function loadStamp() {
+  const [l1, l5] = os.loadavg();
+  return { load1: Number(l1.toFixed(2)), load5: Number(l5.toFixed(2)), cpus: os.cpus().length };
 }
 
 export function hostKernelHasIpvs() {
@@ -116,11 +206,15 @@ export function hostKernelHasIpvs() {
   }
 }
 
+const exists = new Map();
 export function commandExists(cmd) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  if (!exists.has(cmd)) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      exists.set(cmd, true);
+    } catch {
+      exists.set(cmd, false);
+    }
   }
+  return exists.get(cmd);
 }

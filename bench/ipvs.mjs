@@ -1,0 +1,365 @@
+// IPVS benchmarks, in a kernel with IPVS (the lab VM here: bash test/lab/vm.sh -- node bench/ipvs.mjs).
+// Drivers side by side: lvskit one call per rule, lvskit batched, `ipvsadm` one process per rule
+// (spawned from Node, as an application shelling out would), and `ipvsadm -R` / `-Sn` / `-C`.
+//
+//   node bench/ipvs.mjs [--sizes 1000,10000] [--out FILE] [--only REGEX]   run the set, print tables
+//   node bench/ipvs.mjs --trial BENCH DRIVER                               one trial (run in a netns)
+//
+// Every trial runs in a fresh process inside a fresh network namespace (`ip netns exec NS node
+// ...`, so lvskit and ipvsadm both act on "their current" namespace); the namespace is deleted
+// after the trial. State a trial needs before its timed part (the services to read, edit or
+// delete) is loaded untimed with lvskit in its setup.
+//
+// Services spread over the VIP's low octets and the port, because before 7.x kernels IPVS hashes
+// services into 256 buckets on (proto ^ addr ^ (port >> 8) ^ port) & 255 (see KERNEL-FACTS.md).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { environment, hostKernelHasIpvs, latencies, loadStamp, runChild, runTrial, table, trialMain } from './harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const DESTS = 4;
+const SAMPLE = Number(process.env.BENCH_SAMPLE ?? 50); // rules for the process-per-rule drivers
+const FULL = process.env.BENCH_FULL === '1'; // every driver at every size (slow under emulation)
+const LAT = Number(process.env.BENCH_LATENCY ?? 1000);
+const tmp = process.env.BENCH_TMP ?? '/tmp/lvskit-bench';
+
+const lib = () => import(join(root, 'dist/index.js'));
+const vip = (i) => `10.${100 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
+const vport = (i) => 80 + ((i * 7) & 1023);
+const rip = (j) => `192.168.${j}.10`;
+const key = (i) => ({ protocol: 'tcp', address: vip(i), port: vport(i) });
+const dest = (j, weight = 1) => ({ address: rip(j), port: 8080, forward: 'masq', weight });
+const vs = (i) => `${vip(i)}:${vport(i)}`;
+const serviceLine = (i) => `-A -t ${vs(i)} -s wlc`;
+const destLine = (i, j, op = 'a', w = 1) => `-${op} -t ${vs(i)} -r ${rip(j)}:8080 -m -w ${w}`;
+const ruleLines = (n) => {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    out.push(serviceLine(i));
+    for (let j = 0; j < DESTS; j++) out.push(destLine(i, j));
+  }
+  return out;
+};
+/** The 10% of destinations an edit touches: every tenth, by (service, dest) order. */
+const editSet = (n) => {
+  const out = [];
+  for (let k = 0; k < n * DESTS; k += 10) out.push([Math.floor(k / DESTS), k % DESTS]);
+  return out;
+};
+
+function file(name, lines) {
+  mkdirSync(tmp, { recursive: true });
+  const f = join(tmp, `${name}-${process.pid}.rules`);
+  writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+
+async function open() {
+  const { Ipvs } = await lib();
+  return Ipvs.open();
+}
+
+/** Untimed: load n services x 4 destinations with one lvskit batch. */
+async function load(n) {
+  const ipvs = await open();
+  const b = ipvs.batch();
+  for (let i = 0; i < n; i++) {
+    b.addService({ key: key(i), scheduler: 'wlc' });
+    for (let j = 0; j < DESTS; j++) b.addDestination(key(i), dest(j));
+  }
+  const rep = await b.run();
+  ipvs.close();
+  if (!rep.ok) throw new Error(`load: ${rep.failed.length} failed: ${rep.items[rep.failed[0]]?.error?.message}`);
+}
+
+/** Untimed check after a load: services and destinations the kernel holds (by ipvsadm -Sn). */
+function countRules() {
+  const out = execFileSync('ipvsadm', ['-Sn'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  let svc = 0;
+  let dst = 0;
+  for (const l of out.split('\n')) {
+    if (l.startsWith('-A')) svc++;
+    else if (l.startsWith('-a')) dst++;
+  }
+  return { svc, dst };
+}
+
+function expectLoaded(n) {
+  const c = countRules();
+  if (c.svc !== n || c.dst !== n * DESTS) throw new Error(`expected ${n} services/${n * DESTS} destinations, found ${c.svc}/${c.dst}`);
+}
+
+const ipvsadm = (args, opts) => runChild('ipvsadm', args, opts);
+
+function loadBench(n) {
+  const rules = n * (1 + DESTS);
+  return {
+    name: `ipvs-load-${n}`,
+    title: `Bulk load: ${n} services x ${DESTS} destinations (${rules} rules)`,
+    ops: rules,
+    drivers: {
+      'lvskit batch()': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          const b = ipvs.batch();
+          for (let i = 0; i < n; i++) {
+            b.addService({ key: key(i), scheduler: 'wlc' });
+            for (let j = 0; j < DESTS; j++) b.addDestination(key(i), dest(j));
+          }
+          const rep = await b.run();
+          if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
+          ipvs.close();
+          return { note: `${rep.sendCalls} sendmsg` };
+        },
+        teardown: () => expectLoaded(n),
+      },
+      'lvskit call per rule': {
+        skip: n > 1000 && !FULL ? 'runs at the smaller size unless BENCH_FULL=1 (slow under emulation)' : undefined,
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          // Under emulation one call costs ~20 ms: sample 200 services unless BENCH_FULL=1.
+          const m = FULL ? n : Math.min(n, 200);
+          for (let i = 0; i < m; i++) {
+            await ipvs.addService({ key: key(i), scheduler: 'wlc' });
+            for (let j = 0; j < DESTS; j++) await ipvs.addDestination(key(i), dest(j));
+          }
+          ipvs.close();
+          return m < n ? { ops: m * (1 + DESTS), note: `sampled: ${m} services (${m * (1 + DESTS)} rules)` } : {};
+        },
+        teardown: () => expectLoaded(FULL ? n : Math.min(n, 200)),
+      },
+      'ipvsadm -R': {
+        setup: () => ({ f: file('load', ruleLines(n)) }),
+        run: async (ctx, { f }) => {
+          const r = runChild('sh', ['-c', 'exec ipvsadm -R < "$0"', f]);
+          return { childRssKiB: r.rssKiB };
+        },
+        teardown: () => expectLoaded(n),
+      },
+      'ipvsadm process per rule': {
+        run: async () => {
+          const lines = ruleLines(Math.max(1, Math.floor(SAMPLE / (1 + DESTS))));
+          let rss = 0;
+          lines.forEach((l, k) => (rss = Math.max(rss, ipvsadm(l.split(' '), { rss: k === 0 }).rssKiB)));
+          return { ops: lines.length, childRssKiB: rss, note: `sampled: ${lines.length} rules` };
+        },
+      },
+    },
+  };
+}
+
+function readBench(n) {
+  return {
+    name: `ipvs-read-${n}`,
+    title: `Full read: ${n} services x ${DESTS} destinations`,
+    ops: n * (1 + DESTS),
+    setup: async () => load(n),
+    drivers: {
+      'lvskit listAll()': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          const all = await ipvs.listAll();
+          const d = all.reduce((a, s) => a + (s.destinations?.length ?? 0), 0);
+          if (all.length !== n || d !== n * DESTS) throw new Error(`listAll gave ${all.length}/${d}`);
+          ipvs.close();
+          return { note: 'services and destinations as objects (with stats)' };
+        },
+      },
+      'ipvsadm -Sn': {
+        run: async () => {
+          const r = ipvsadm(['-Sn']);
+          const lines = r.stdout.split('\n').filter((l) => l.startsWith('-'));
+          if (lines.length !== n * (1 + DESTS)) throw new Error(`-Sn gave ${lines.length} lines`);
+          return { childRssKiB: r.rssKiB, note: 'text, not parsed' };
+        },
+      },
+      'ipvsadm -Ln --stats': {
+        run: async () => ({ childRssKiB: ipvsadm(['-Ln', '--stats']).rssKiB, note: 'text with counters, not parsed' }),
+      },
+    },
+  };
+}
+
+function editBench(n) {
+  const edits = editSet(n);
+  return {
+    name: `ipvs-edit-${n}`,
+    title: `Edit 10% of destinations (${edits.length} weight changes) among ${n} services`,
+    ops: edits.length,
+    setup: async () => load(n),
+    drivers: {
+      'lvskit batch()': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          const b = ipvs.batch();
+          for (const [i, j] of edits) b.editDestination(key(i), { address: rip(j), port: 8080 }, { weight: 5 });
+          const rep = await b.run();
+          if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
+          ipvs.close();
+          return { note: 'includes the full read it does to merge unchanged fields' };
+        },
+      },
+      'lvskit call per rule': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          for (const [i, j] of edits) await ipvs.editDestination(key(i), { address: rip(j), port: 8080 }, { weight: 5 });
+          ipvs.close();
+          return { note: 'each reads its service first' };
+        },
+      },
+      'ipvsadm -R (-e lines)': {
+        setup: () => ({ f: file('edit', edits.map(([i, j]) => destLine(i, j, 'e', 5))) }),
+        run: async (ctx, { f }) => ({ childRssKiB: runChild('sh', ['-c', 'exec ipvsadm -R < "$0"', f]).rssKiB }),
+      },
+      'ipvsadm process per rule': {
+        run: async () => {
+          const some = edits.slice(0, SAMPLE);
+          some.forEach(([i, j], k) => ipvsadm(destLine(i, j, 'e', 5).split(' '), { rss: k === 0 }));
+          return { ops: some.length, note: `sampled: ${some.length} rules` };
+        },
+      },
+    },
+  };
+}
+
+function deleteBench(n) {
+  return {
+    name: `ipvs-delete-${n}`,
+    title: `Delete everything: ${n} services x ${DESTS} destinations`,
+    ops: n,
+    setup: async () => load(n),
+    drivers: {
+      'lvskit flush()': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          await ipvs.flush();
+          ipvs.close();
+          return { note: 'one IPVS_CMD_FLUSH' };
+        },
+      },
+      'lvskit batch() deleteService': {
+        setup: async () => ({ ipvs: await open() }),
+        run: async (ctx, { ipvs }) => {
+          const b = ipvs.batch();
+          for (let i = 0; i < n; i++) b.deleteService(key(i));
+          const rep = await b.run();
+          if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
+          ipvs.close();
+          return { note: `${n} deletes in one batch` };
+        },
+      },
+      'ipvsadm -C': {
+        run: async () => ({ childRssKiB: ipvsadm(['-C']).rssKiB }),
+      },
+      'ipvsadm -R (-D lines)': {
+        setup: () => ({ f: file('delete', Array.from({ length: n }, (_, i) => `-D -t ${vs(i)}`)) }),
+        run: async (ctx, { f }) => ({ childRssKiB: runChild('sh', ['-c', 'exec ipvsadm -R < "$0"', f]).rssKiB }),
+      },
+    },
+  };
+}
+
+const singleBench = {
+  name: 'ipvs-add-single',
+  title: 'One service add (latency), into an empty table',
+  drivers: {
+    'lvskit addService': {
+      ops: LAT,
+      setup: async () => {
+        const ipvs = await open();
+        await ipvs.addService({ key: key(LAT + 1), scheduler: 'wlc' }); // warm
+        return { ipvs };
+      },
+      run: async (ctx, { ipvs }) => {
+        const l = await latencies(LAT, (i) => ipvs.addService({ key: key(i), scheduler: 'wlc' }));
+        ipvs.close();
+        return { p50: l.p50, p99: l.p99 };
+      },
+    },
+    'ipvsadm -A (process)': {
+      run: async () => {
+        const n = Math.min(SAMPLE, 100);
+        const l = await latencies(n, (i) => ipvsadm(serviceLine(i).split(' '), { rss: false }));
+        return { ops: n, p50: l.p50, p99: l.p99, timedMs: (l.mean * n) / 1000 };
+      },
+    },
+  },
+};
+
+export function benchmarksFor(sizes) {
+  const out = [singleBench];
+  for (const n of sizes) out.push(loadBench(n));
+  // Read, edit and delete run at one size: BENCH_OPS_SIZE, else the largest with BENCH_FULL=1,
+  // else 1000 (each of their trials first loads the state, which is slow under emulation).
+  const opsSize = Number(process.env.BENCH_OPS_SIZE ?? (FULL ? Math.max(...sizes) : Math.min(1000, Math.max(...sizes))));
+  out.push(readBench(opsSize), editBench(opsSize), deleteBench(opsSize));
+  return out;
+}
+
+const SIZES = (process.env.BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+export const benchmarks = benchmarksFor(SIZES);
+
+/** Baseline driver of each benchmark (ratios are against it). */
+export function baselineOf(name) {
+  if (name === 'ipvs-add-single') return 'ipvsadm -A (process)';
+  if (name.startsWith('ipvs-read')) return 'ipvsadm -Sn';
+  if (name.startsWith('ipvs-delete')) return 'ipvsadm -C';
+  return name.startsWith('ipvs-edit') ? 'ipvsadm -R (-e lines)' : 'ipvsadm -R';
+}
+
+/** Runs every (benchmark, driver) as a fresh process in a fresh namespace; returns results. */
+export function runAll({ only, log = console.error } = {}) {
+  const results = [];
+  const re = only ? new RegExp(only) : null;
+  for (const b of benchmarks) {
+    if (re && !re.test(b.name)) continue;
+    for (const d of Object.keys(b.drivers)) {
+      if (b.drivers[d].skip) {
+        log(`  ${b.name} / ${d}: skipped (${b.drivers[d].skip})`);
+        continue;
+      }
+      const ns = `lvskit-bench-${process.pid}-${results.length}`;
+      execFileSync('ip', ['netns', 'add', ns]);
+      let r;
+      try {
+        execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+        r = runTrial(join(here, 'ipvs.mjs'), b.name, d, { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv] });
+      } finally {
+        execFileSync('ip', ['netns', 'del', ns]);
+      }
+      log(`  ${b.name} / ${d}: ${r.error ? 'FAILED ' + r.error : `${r.ms.toFixed(1)} ms for ${r.ops}`}`);
+      results.push({ ...r, title: b.title, baseline: baselineOf(b.name) });
+    }
+  }
+  return results;
+}
+
+if (!(await trialMain(benchmarks))) {
+  const arg = (k) => {
+    const i = process.argv.indexOf(k);
+    return i < 0 ? undefined : process.argv[i + 1];
+  };
+  if (!hostKernelHasIpvs()) {
+    try {
+      await (await lib()).Ipvs.open().close();
+    } catch (e) {
+      console.error(`bench/ipvs.mjs: this kernel has no IPVS (${e.message}); run it in the lab VM: bash test/lab/vm.sh -- node bench/ipvs.mjs`);
+      process.exit(2);
+    }
+  }
+  const inVm = process.env.LVSKIT_IN_LAB_VM === '1';
+  const where = inVm ? `emulated IPVS VM (QEMU TCG, no KVM) on a host with kernel ${process.env.LVSKIT_HOST_KERNEL ?? '?'}` : 'host kernel';
+  const env = { ...environment(where), load: loadStamp() };
+  const results = runAll({ only: arg('--only') });
+  env.loadAfter = loadStamp();
+  const out = { environment: env, sizes: SIZES, results };
+  if (arg('--out')) writeFileSync(arg('--out'), JSON.stringify(out, null, 1));
+  const names = [...new Set(results.map((r) => r.bench))];
+  for (const name of names) {
+    const rs = results.filter((r) => r.bench === name);
+    console.log(`\n### ${rs[0].title}\n\n${table(rs, rs[0].baseline)}`);
+  }
+}
