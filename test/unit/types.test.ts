@@ -3,6 +3,8 @@
 // `npm run typecheck` checks them; at run time expectTypeOf is a no-op, and the runtime checks at
 // the bottom make sure the names documented in docs/api.md exist. The signatures asserted here are
 // the ones README.md and docs/api.md show: a drift fails the typecheck.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as lvskit from 'lvskit';
 import {
@@ -144,6 +146,12 @@ describe('public types (dist/index.d.ts)', () => {
     expectTypeOf(apply).parameter(0).toEqualTypeOf<Ipvs>();
     expectTypeOf(apply).parameter(1).toEqualTypeOf<LvsState>();
     expectTypeOf(readPcap).parameter(0).toEqualTypeOf<Uint8Array>();
+  });
+
+  it('docs/api.md mentions every function, class and constant the package exports', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'api.md'), 'utf8');
+    const undocumented = Object.keys(lvskit).filter((n) => !new RegExp(`\\b${n}\\b`).test(doc));
+    expect(undocumented).toEqual([]);
   });
 
   it('every name docs/api.md documents is exported at run time', () => {
