@@ -9,6 +9,7 @@
 // Every address lives inside namespaces this file creates: TEST-NET-1 for the VIP, private
 // ranges for the rest. Nothing touches the caller's own namespace.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Ipvs, Rtnl, createNetns, deleteNetns } from 'lvskit';
 
 export const VIP = '192.0.2.10';
@@ -200,6 +201,10 @@ export async function fingerprint(t) {
 
 // ---- ip / sysctl / ipvsadm commands -----------------------------------------------------------
 
+/** sysctl(8) (procps) may be missing on a minimal system: then the commands write /proc/sys with sh. */
+const HAVE_SYSCTL = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => d && existsSync(`${d}/sysctl`));
+const procSys = (kv) => kv.map(([k, v]) => `echo ${v} > /proc/sys/${k.replaceAll('.', '/')}`).join(' && ');
+
 /** The command line (argv) for each step, as an operator's shell script would run them. */
 export function commandsFor(list) {
   return list.map((st) => {
@@ -211,7 +216,8 @@ export function commandsFor(list) {
       case 'veth': return ipn('link', 'add', st.link, 'up', 'type', 'veth', 'peer', 'name', st.peer, 'netns', st.peerNs);
       case 'master': return ipn('link', 'set', st.link, 'master', st.master);
       case 'addr': return ipn('addr', 'add', st.cidr, 'dev', st.link);
-      case 'sysctl': return ['ip', 'netns', 'exec', st.ns, 'sysctl', '-qw', `${st.key}=${st.value}`];
+      case 'sysctl':
+        return HAVE_SYSCTL ? ['ip', 'netns', 'exec', st.ns, 'sysctl', '-qw', `${st.key}=${st.value}`] : ['ip', 'netns', 'exec', st.ns, 'sh', '-c', procSys([[st.key, st.value]])];
       case 'route':
         return st.nexthops
           ? ipn('route', 'add', st.dst, ...st.nexthops.flatMap((h) => ['nexthop', 'via', h.gateway, 'dev', h.dev, 'weight', String(h.weight)]))
@@ -252,7 +258,7 @@ export function batchedCommandsFor(list) {
   for (const [i, argv] of commandsFor(list).entries()) {
     const st = list[i];
     if (st.op === 'netns') nsAdd.push(argv.slice(1).join(' '));
-    else if (st.op === 'sysctl') add(sysctls, st.ns, `${st.key}=${st.value}`);
+    else if (st.op === 'sysctl') add(sysctls, st.ns, [st.key, st.value]);
     else if (st.op === 'ipvsService' || st.op === 'ipvsDest') add(rules, st.ns, argv.slice(5).join(' '));
     else add(ipLines, st.ns, argv.slice(3).join(' '));
   }
@@ -261,7 +267,8 @@ export function batchedCommandsFor(list) {
   const makers = new Set(list.filter((st) => st.op === 'veth').map((st) => st.ns));
   const order = [...ipLines.keys()].sort((a, b) => Number(makers.has(b)) - Number(makers.has(a)));
   for (const ns of order) out.push({ argv: ['ip', '-n', ns, '-batch', '-'], input: `${ipLines.get(ns).join('\n')}\n` });
-  for (const [ns, kv] of sysctls) out.push({ argv: ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...kv] });
+  for (const [ns, kv] of sysctls)
+    out.push({ argv: HAVE_SYSCTL ? ['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...kv.map(([k, v]) => `${k}=${v}`)] : ['ip', 'netns', 'exec', ns, 'sh', '-c', procSys(kv)] });
   for (const [ns, lines] of rules) out.push({ argv: ['ip', 'netns', 'exec', ns, 'ipvsadm', '-R'], input: `${lines.join('\n')}\n` });
   return out;
 }
