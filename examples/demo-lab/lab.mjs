@@ -16,14 +16,16 @@
 //     address:port, and learns where it landed: the real server from its reply, the director
 //     from /proc/net/ip_vs_conn read inside each director's namespace;
 //  5. prints predicted vs actual per flow and the agreement counts;
-//  6. removes everything, then builds the same set-up again through lvskit and through
-//     ip/sysctl/ipvsadm commands, timing both, and removes those too.
+//  6. removes everything, then builds the same set-up three more times, timed: through lvskit,
+//     through one ip/sysctl/ipvsadm command per step, and through the tools' batch modes; reads
+//     each back (links, addresses, routes, sysctls, IPVS) to show they left the same state, and
+//     removes each.
 // Cleanup runs on success, on failure, on SIGINT/SIGTERM and when the overall timeout fires.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { Ipvs, MultipathRoute, NetlinkSocket, Rtnl, schedulerForService } from 'lvskit';
+import { MultipathRoute, NetlinkSocket, schedulerForService } from 'lvskit';
 import * as T from './topology.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
