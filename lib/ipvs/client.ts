@@ -79,6 +79,14 @@ export interface BatchRunOptions {
   stopOnError?: boolean;
 }
 
+/**
+ * The report of a rollback (BatchError.rollback): one item per undo request, plus the indexes of
+ * the batch's applied items that cannot be undone (`zero`: counters cannot be restored).
+ */
+export interface IpvsRollbackReport extends BatchReport {
+  notUndone: number[];
+}
+
 export interface FeaturesOptions {
   /**
    * Create and delete a scratch firewall-mark service in the handle's namespace to learn what
@@ -720,22 +728,26 @@ export class Ipvs {
     // Undo what was applied, newest first. Items the kernel refused changed nothing.
     const undo: Encoded[] = [];
     const undoLabels: string[] = [];
+    const notUndone: number[] = [];
     for (let i = report.applied.length - 1; i >= 0; i--) {
       const p = plan[report.applied[i]!]!;
-      if (p.inverse === null) continue; // zeroed counters cannot be restored
+      if (p.inverse === null) {
+        notUndone.push(report.applied[i]!); // zeroed counters cannot be restored
+        continue;
+      }
       for (const e of p.inverse) {
         undo.push(e);
         undoLabels.push(`undo ${p.label}`);
       }
     }
-    let rollback: BatchReport;
+    let rollback: IpvsRollbackReport;
     if (undo.length === 0) {
-      rollback = { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0 };
+      rollback = { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0, notUndone };
     } else {
       const rb = this.#sock.newBatch();
       for (const e of undo) this.#encode(rb, e);
       const rraw = await this.#sock.run(rb, 'ipvs batch rollback', { large: true });
-      rollback = reportOf(rraw, (i) => undoLabels[i]!);
+      rollback = { ...reportOf(rraw, (i) => undoLabels[i]!), notUndone };
     }
     throw new BatchError(report, rollback);
   }

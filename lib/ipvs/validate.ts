@@ -337,14 +337,19 @@ export function daemonOf(d: unknown, field = 'daemon'): WireDaemon {
 // ---- kernel -> public model -------------------------------------------------------------------
 
 function statsOf(s: RawIpvsStats | undefined): Stats | undefined {
-  return s ? { ...s } : undefined;
+  return s; // the decoder already builds a fresh object of exactly this shape
+}
+
+/** inet_ntop's IPv4 text is already canonical; IPv6 goes through the shared RFC 5952 formatter. */
+function canonical(address: string): string {
+  return address.includes(':') ? (canonicalAddress(address) ?? address) : address;
 }
 
 export function serviceOf(r: RawIpvsService): Service {
   const family = afName(r.af);
   const key: ServiceKey = r.fwmark
     ? { fwmark: r.fwmark, family }
-    : { protocol: PROTOCOL_NAMES[r.protocol] ?? ('tcp' as Protocol), address: canonicalAddress(r.address) ?? r.address, port: r.port, family };
+    : { protocol: PROTOCOL_NAMES[r.protocol] ?? ('tcp' as Protocol), address: canonical(r.address), port: r.port, family };
   const flags: Service['flags'] = {
     persistent: (r.flags & SVC_F.persistent) !== 0,
     hashed: (r.flags & SVC_F.hashed) !== 0,
@@ -364,7 +369,7 @@ export function serviceOf(r: RawIpvsService): Service {
 export function destinationOf(r: RawIpvsDest): Destination {
   const forward = FORWARD_NAMES[r.forward] ?? 'route';
   const d: Destination = {
-    address: canonicalAddress(r.address) ?? r.address,
+    address: canonical(r.address),
     port: r.port,
     family: afName(r.af),
     forward,

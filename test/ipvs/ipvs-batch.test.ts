@@ -5,7 +5,7 @@
 // the last status.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { BatchError, Ipvs, ValidationError, type ServiceKey } from '../../lib/index.js';
+import { BatchError, Ipvs, ValidationError, type IpvsRollbackReport, type ServiceKey } from '../../lib/index.js';
 import { skipUnless, useNetns } from '../helpers/kernel.js';
 import { savedRules, shape } from './ipvs-helpers.js';
 
@@ -131,6 +131,15 @@ describe.skipIf(skip)('IPVS batches in the kernel', () => {
     expect(err.report.applied).toEqual([0]);
     expect(err.report.items[1]!.error!.code).toBe('ESRCH');
     expect(shape(await ipvs.listAll())).toEqual(before);
+  });
+
+  it('rollback reports what cannot be undone (zeroed counters)', async () => {
+    const err = (await ipvs.batch().zero(A).addService({ key: C, scheduler: 'rr' }).addDestination(A, { address: '10.1.0.1', port: 80 }).run({ rollback: true }).catch((e: unknown) => e)) as BatchError;
+    expect(err).toBeInstanceOf(BatchError);
+    expect(err.report.applied).toEqual([0, 1]);
+    expect((err.rollback as IpvsRollbackReport).notUndone).toEqual([0]);
+    expect(err.rollback!.applied).toEqual([0]); // the addService was undone
+    expect(await ipvs.getService(C)).toBeUndefined();
   });
 
   it('invalid input anywhere in a batch is refused before anything is sent, naming the item', async () => {
