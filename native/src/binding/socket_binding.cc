@@ -507,7 +507,9 @@ void NativeSocket::CleanupHook(void* arg) {
     uv_close(reinterpret_cast<uv_handle_t*>(self->poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     self->poll_ = nullptr;
   }
-  if (self->sock_) self->sock_->close();
+  // Node drains thread-pool work before cleanup hooks run, but never unmap a buffer a worker
+  // might still be reading into: a busy socket is closed by the worker's completion instead.
+  if (self->sock_ && !self->busy_) self->sock_->close();
 }
 
 Napi::Value NativeSocket::Unwatch(const Napi::CallbackInfo& info) {

@@ -5,6 +5,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -154,7 +155,13 @@ std::unique_ptr<NetlinkSocket> NetlinkSocket::Open(int protocol, const NetnsSpec
     return nullptr;
   }
   s->portId_ = sa.nl_pid;
-  s->rbuf_.resize(kRecvBufBytes);
+  void* buf = mmap(nullptr, kRecvBufBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (buf == MAP_FAILED) {
+    *err = Sys(errno, "mmap(receive buffer)");
+    return nullptr;
+  }
+  s->rbuf_ = static_cast<uint8_t*>(buf);
+  s->rbufLen_ = kRecvBufBytes;
   return s;
 }
 
@@ -163,8 +170,11 @@ NetlinkSocket::~NetlinkSocket() { close(); }
 void NetlinkSocket::close() {
   if (fd_ >= 0) ::close(fd_);
   if (nsfd_ >= 0) ::close(nsfd_);
+  if (rbuf_) munmap(rbuf_, rbufLen_);
   fd_ = -1;
   nsfd_ = -1;
+  rbuf_ = nullptr;
+  rbufLen_ = 0;
 }
 
 bool NetlinkSocket::namespaceStillThere(SysError* err) const {
@@ -203,7 +213,7 @@ bool NetlinkSocket::sendAll(const uint8_t* data, size_t len, SysError* err) {
 ssize_t NetlinkSocket::recvOne(SysError* err) {
   for (;;) {
     sockaddr_nl from{};
-    iovec iov{rbuf_.data(), rbuf_.size()};
+    iovec iov{rbuf_, rbufLen_};
     msghdr mh{};
     mh.msg_name = &from;
     mh.msg_namelen = sizeof from;
@@ -314,7 +324,7 @@ bool NetlinkSocket::runChunk(const uint8_t* msgs, const std::vector<size_t>& off
       out->fatal = e;
       return false;
     }
-    nl::MessageIterator it(rbuf_.data(), static_cast<size_t>(n));
+    nl::MessageIterator it(rbuf_, static_cast<size_t>(n));
     nl::MessageView m;
     bool done = false;
     while (it.next(m)) {
@@ -384,7 +394,7 @@ bool NetlinkSocket::runDump(const uint8_t* msg, size_t index, const ExecOptions&
         out->fatal = e;
         return false;
       }
-      nl::MessageIterator it(rbuf_.data(), static_cast<size_t>(n));
+      nl::MessageIterator it(rbuf_, static_cast<size_t>(n));
       nl::MessageView m;
       while (it.next(m)) {
         if (m.hdr->nlmsg_pid != portId_ || m.hdr->nlmsg_seq != seq) {
@@ -508,7 +518,7 @@ bool NetlinkSocket::setNonBlocking(SysError* err) {
 bool NetlinkSocket::drainEvents(Replies* out, uint32_t* overruns, SysError* err) {
   for (;;) {
     sockaddr_nl from{};
-    iovec iov{rbuf_.data(), rbuf_.size()};
+    iovec iov{rbuf_, rbufLen_};
     msghdr mh{};
     mh.msg_name = &from;
     mh.msg_namelen = sizeof from;
@@ -526,7 +536,7 @@ bool NetlinkSocket::drainEvents(Replies* out, uint32_t* overruns, SysError* err)
       return false;
     }
     if (from.nl_pid != 0) continue;
-    nl::MessageIterator it(rbuf_.data(), static_cast<size_t>(n));
+    nl::MessageIterator it(rbuf_, static_cast<size_t>(n));
     nl::MessageView m;
     while (it.next(m)) {
       if (m.hdr->nlmsg_type == NLMSG_DONE || m.hdr->nlmsg_type == NLMSG_NOOP ||
