@@ -30,7 +30,7 @@ if (process.platform !== 'linux') {
   process.exit(1);
 }
 if (!existsSync(join(REPO, 'dist', 'index.js'))) {
-  console.error('demo: lvskit is not built yet: run `npm ci` (or `npm run build`) first');
+  console.error('demo: lvskit is not built yet: run `npm install` (or `npm run build`) first');
   process.exit(1);
 }
 const { probeKernel } = await import('lvskit');
