@@ -222,6 +222,21 @@ export function featuresFromSeen(destSeen: number | undefined, serviceSeen: numb
   return { ...seenToFeatures(destSeen), stats64: serviceSeen !== undefined && (serviceSeen & IpvsSeen.Stats64) !== 0 };
 }
 
+/**
+ * Pure: refuses a tunnel request the kernel would silently downgrade, given the `seen` bits of
+ * the destination replies this kernel sent (undefined: none seen). Exported for tests.
+ */
+export function checkTunnelSupport(needs: { gue?: boolean; gre?: boolean; flags?: boolean }, destSeen: number | undefined, label: string): void {
+  if (destSeen === undefined) throw new IpvsFeatureError('tunnel', `${label}: cannot tell whether this kernel supports this tunnel (no destination to look at, and the probe failed)`);
+  const f = seenToFeatures(destSeen);
+  const missing = (what: string, since: string, downgrade: string) => {
+    throw new IpvsFeatureError(what, `${label}: this kernel does not support ${what} (IPVS in Linux ${since}+); it would silently ignore it${downgrade}`);
+  };
+  if (needs.gue && !f.tunnelTypes.includes('gue')) missing('gue tunnels', '5.2', ' and make the tunnel plain IPIP');
+  if (needs.gre && !f.tunnelTypes.includes('gre')) missing('gre tunnels', '5.3', ' and make the tunnel plain IPIP');
+  if (needs.flags && !f.tunnelChecksumFlags) missing('tunnel checksum flags', '5.3', '');
+}
+
 function wireOfRawService(r: RawIpvsService): WireService {
   const k = keyOfRaw(r);
   return {
@@ -684,14 +699,7 @@ export class Ipvs {
   async #ensureTunnelSupport(needs: NonNullable<Planned['needs']>, label: string): Promise<void> {
     if (this.#destSeen === undefined) await this.#observe();
     if (this.#destSeen === undefined) await this.#probe(false);
-    const f = seenToFeatures(this.#destSeen);
-    const missing = (what: string, since: string) => {
-      throw new IpvsFeatureError(what, `${label}: this kernel does not support ${what} (IPVS ${since}+); it would silently ignore it` + (what.startsWith('gue') ? ' and make the tunnel plain IPIP' : ''));
-    };
-    if (this.#destSeen === undefined) throw new IpvsFeatureError('tunnel', `${label}: cannot tell whether this kernel supports this tunnel (no destination to look at, and the probe failed)`);
-    if (needs.gue && !f.tunnelTypes.includes('gue')) missing('gue tunnels', 'Linux 5.2');
-    if (needs.gre && !f.tunnelTypes.includes('gre')) missing('gre tunnels', 'Linux 5.3');
-    if (needs.flags && !f.tunnelChecksumFlags) missing('tunnel checksum flags', 'Linux 5.3');
+    checkTunnelSupport(needs, this.#destSeen, label);
   }
 
   // ---- execution -------------------------------------------------------------------------------

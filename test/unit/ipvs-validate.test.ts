@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
 import { destSpec, serviceKey, serviceSpec, daemonOf, timeoutsOf, serviceOf, destinationOf, formatIpv4Mask } from '../../lib/ipvs/validate.js';
-import { featuresFromSeen } from '../../lib/ipvs/client.js';
+import { checkTunnelSupport, featuresFromSeen, IpvsFeatureError } from '../../lib/ipvs/client.js';
 
 function refusal(fn: () => unknown): ValidationError {
   try {
@@ -100,6 +100,32 @@ describe('IPVS conversions', () => {
     // 5.2: TUN_TYPE and TUN_PORT, no TUN_FLAGS (no GRE, no checksums).
     expect(featuresFromSeen(0b001111, 0b1).tunnelTypes).toEqual(['ipip', 'gue']);
     expect(featuresFromSeen(0b011111, 0b1)).toMatchObject({ tunnelTypes: ['ipip', 'gue', 'gre'], tunnelChecksumFlags: true });
+  });
+});
+
+describe('IPVS tunnel requests a kernel would silently downgrade are refused', () => {
+  const k51 = 0b000011 | (1 << 5); // ADDR_FAMILY + STATS64 + STATS: no tunnel attributes (before 5.2)
+  const k52 = k51 | 0b001100; // + TUN_TYPE, TUN_PORT (5.2)
+  const k53 = k52 | 0b010000; // + TUN_FLAGS (5.3)
+  it.each([
+    ['gue on 5.1', { gue: true }, k51, /does not support gue tunnels \(IPVS in Linux 5\.2\+\); it would silently ignore it and make the tunnel plain IPIP/],
+    ['gre on 5.2', { gre: true }, k52, /does not support gre tunnels \(IPVS in Linux 5\.3\+\)/],
+    ['checksum on 5.2', { gue: true, flags: true }, k52, /does not support tunnel checksum flags/],
+    ['nothing seen', { gue: true }, undefined, /cannot tell/],
+  ])('%s', (_n, needs, seen, re) => {
+    let err: unknown;
+    try {
+      checkTunnelSupport(needs, seen, 'addDestination fwmark 1 -> 10.1.0.1:0 (tunnel)');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(IpvsFeatureError);
+    expect((err as Error).message).toMatch(re);
+    expect((err as Error).message).toContain('addDestination fwmark 1 -> 10.1.0.1:0');
+  });
+  it('accepts what the kernel supports', () => {
+    expect(() => checkTunnelSupport({ gue: true }, k52, 'x')).not.toThrow();
+    expect(() => checkTunnelSupport({ gue: true, gre: true, flags: true }, k53, 'x')).not.toThrow();
   });
 });
 
