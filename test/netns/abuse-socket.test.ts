@@ -124,7 +124,7 @@ describe.skipIf(skipUnless('netns'))('abuse of open handles (host kernel, own na
     ip(ns.name, 'route', 'flush', 'table', String(TABLE));
   });
 
-  it('sockets in worker threads: 4 workers use their own handles concurrently with the main thread', async () => {
+  it('sockets in worker threads: concurrent use, terminate mid-request, exit with a request in flight', async () => {
     const W = String.raw`
       const { parentPort, workerData } = require('node:worker_threads');
       const { createRequire } = require('node:module');
@@ -149,9 +149,30 @@ describe.skipIf(skipUnless('netns'))('abuse of open handles (host kernel, own na
       w.on('error', reject);
     })));
     expect(done).toEqual([300, 300, 300, 300]);
-    // Not asserted here (known bugs that abort the whole process, reproducers kept in
-    // test/fuzz-corpus/crashes/abuse/): worker.terminate() during a native call, and a worker
-    // exiting (process.exit in the worker) with an execute() still on the thread pool.
+    // Terminated mid-request, and exiting (process.exit in the worker) with an execute() still
+    // on the thread pool: both once aborted the whole process (fixed in f1a80ef).
+    for (let i = 0; i < 20; i++) {
+      const w = start(0);
+      await new Promise<void>((resolve, reject) => {
+        w.once('message', () => resolve());
+        w.once('error', reject);
+      });
+      expect(await w.terminate()).toBe(1);
+    }
+    const EXITING = String.raw`
+      const { workerData } = require('node:worker_threads');
+      const { createRequire } = require('node:module');
+      const native = createRequire(workerData.root + '/')('node-gyp-build')(workerData.root);
+      const s = new native.NativeSocket(0, 1, workerData.path, 0, 0);
+      const b = new native.NativeBatch();
+      for (let i = 0; i < 200; i++) b.appendRaw(Buffer.from(workerData.dump));
+      s.execute(b, {});
+      process.exit(3);
+    `;
+    for (let i = 0; i < 20; i++) {
+      const w = new Worker(EXITING, { eval: true, workerData: { root, path: `/run/netns/${ns.name}`, dump: dumpRoutes() } });
+      expect(await new Promise((resolve) => w.once('exit', resolve))).toBe(3);
+    }
     expect(await countTable(sock)).toBe(0); // the main thread's handle still works
   });
 });
