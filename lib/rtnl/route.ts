@@ -106,6 +106,18 @@ export function prefixText(family: RouteFamily, addr: string | undefined, len: n
   return `${addr ?? (family === 4 ? '0.0.0.0' : '::')}/${len}`;
 }
 
+const RTM_NEWLINK = 16;
+
+/**
+ * ifi_index of the RTM_NEWLINK message at `off` (nlmsghdr, then struct ifinfomsg: family u8,
+ * pad u8, type u16, index s32), read in place: decoding the whole link into an object cost more
+ * than the lookup itself on every single-route call. Anything unexpected goes to linkDecode.
+ */
+function linkIndexAt(buf: Buffer, off: number): number {
+  if (off + 24 <= buf.length && buf.readUInt32LE(off) >= 32 && buf.readUInt16LE(off + 4) === RTM_NEWLINK) return buf.readInt32LE(off + 20);
+  return native.linkDecode(buf, off).index;
+}
+
 /** Resolves interface names to ifindexes with one RTM_GETLINK per distinct name. */
 export async function resolveDevices(socket: NetlinkSocket, names: Iterable<string>): Promise<Map<string, number>> {
   const unique = [...new Set(names)];
@@ -119,7 +131,7 @@ export async function resolveDevices(socket: NetlinkSocket, names: Iterable<stri
       const code = raw.failures.find((f) => f.index === i)?.code ?? 'EUNKNOWN';
       throw new ValidationError('dev', name, `is not an interface in namespace ${socket.netns} (${code})`);
     }
-    for (const [off] of repliesOf(raw, i)) out.set(name, native.linkDecode(raw.replies, off).index);
+    for (const [off] of repliesOf(raw, i)) out.set(name, linkIndexAt(raw.replies, off));
   });
   return out;
 }
@@ -690,6 +702,19 @@ export class Routes {
   }
 
   async #single(op: Op, spec: RouteSpec): Promise<void> {
+    const row = new Uint32Array(ROW);
+    const dev: Device[] = [];
+    if (fastRow(spec, op === 'delete', row, 0, dev, new Set())) {
+      const d = dev[0];
+      const devs = await resolveDevices(this.#socket, typeof d === 'string' ? [d] : []);
+      row[7] = deviceIndex(d, devs);
+      const batch = this.#socket.newBatch();
+      native.routeEncodeMany(batch, op === 'delete' ? RTM_DELROUTE : RTM_NEWROUTE, opFlags[op], row, 1);
+      const label = `${opNames[op]} ${spec.dst}${row[3] !== ROUTE_TABLES.main ? ` table ${row[3]}` : ''}`;
+      const raw = await this.#socket.run(batch, label);
+      throwIfFailed(raw, label);
+      return;
+    }
     const r = prepareRoute(spec, 'route');
     const devs = await resolveDevices(this.#socket, devicesOf([r]));
     const batch = this.#socket.newBatch();
