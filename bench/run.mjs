@@ -100,7 +100,7 @@ if (only.has('hash')) {
 if (only.has('ipvs')) {
   mkdirSync(join(here, 'results'), { recursive: true });
   const file = join(here, 'results', `.ipvs-${process.pid}.json`);
-  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '50', BENCH_LATENCY: quick ? '200' : '1000', ...(flag('--full') ? { BENCH_FULL: '1' } : {}) };
+  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '30', BENCH_LATENCY: quick ? '200' : '1000', ...(flag('--full') ? { BENCH_FULL: '1' } : {}) };
   let cmd;
   if (opt('--ipvs-results')) {
     out.ipvs = JSON.parse(readFileSync(opt('--ipvs-results'), 'utf8'));
