@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Ipvs, NetlinkError, ValidationError } from '../../lib/index.js';
-import { NetlinkSocket } from '../../lib/socket.js';
+import { NetlinkSocket, createNetns, deleteNetns } from '../../lib/socket.js';
 import { native } from '../../lib/native.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { ipvsadm, nsExec } from './ipvs-helpers.js';
@@ -56,6 +56,13 @@ describe.skipIf(skip)('IPVS configuration in the kernel', () => {
     expect((await ipvs.listDaemons()).map((d) => d.state)).toEqual(['master']);
     await ipvs.stopDaemon('master');
     expect(await ipvs.listDaemons()).toEqual([]);
+    // An IPv6 multicast group travels as MCAST_GROUP6.
+    await ipvs.startDaemon({ state: 'master', interface: 'd0', syncId: 9, group: 'ff15::81', port: 9000 });
+    expect(await ipvs.listDaemons()).toEqual([{ state: 'master', interface: 'd0', syncId: 9, maxLength: expect.any(Number), group: 'ff15::81', port: 9000, ttl: 1 }]);
+    expect(ipvsadm(ns.name, '-L', '--daemon')).toContain('group=ff15::81, port=9000');
+    await ipvs.stopDaemon('master');
+    const none = (await ipvs.stopDaemon('master').catch((e: unknown) => e)) as NetlinkError;
+    expect(none).toBeInstanceOf(NetlinkError);
     await expect(ipvs.startDaemon({ state: 'master', interface: 'nosuch0', syncId: 1 })).rejects.toThrow(/ENODEV/);
     await expect(ipvs.startDaemon({ state: 'master', interface: 'd0', syncId: 1, group: '10.0.0.1' })).rejects.toThrow(ValidationError);
   });
@@ -105,6 +112,26 @@ describe.skipIf(skip)('IPVS configuration in the kernel', () => {
     } finally {
       other.close();
       await ipvs.flush();
+    }
+  });
+
+  it('a handle whose namespace was deleted refuses instead of acting on the invisible namespace', async () => {
+    const name = `${ns.name}-gone`;
+    createNetns(name);
+    const h = Ipvs.open({ netns: name });
+    try {
+      await h.addService({ key: { fwmark: 5 }, scheduler: 'rr' });
+      deleteNetns(name);
+      const e = (await h.listServices().catch((x: unknown) => x)) as NetlinkError;
+      expect(e).toBeInstanceOf(NetlinkError);
+      expect(e.message).toMatch(/deleted or replaced/);
+    } finally {
+      h.close();
+      try {
+        deleteNetns(name);
+      } catch {
+        /* already gone */
+      }
     }
   });
 
