@@ -300,3 +300,29 @@ describe('IPVS decoders', () => {
     expect(native.ipvsDecodeDests(Buffer.alloc(0), new Uint32Array(0), 0, 0, 2)).toEqual([]);
   });
 });
+
+describe('IPVS binding in a worker thread', () => {
+  it('encodes the same bytes as the main thread (per-environment state, no statics)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const addonPath = new URL('../../build/Release/lvskit.node', import.meta.url).pathname;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const native = require(${JSON.stringify(addonPath)});
+      const b = new native.NativeBatch();
+      const a = Buffer.alloc(16); a.set([10, 0, 0, 1]);
+      native.ipvsEncodeService(b, 0x1c, 1, 2, 6, a, 80, 0, 'rr', '', 0, 0x3d, 0, 0xffffffff);
+      const [buf, offs] = [Buffer.alloc(0), new Uint32Array(0)];
+      parentPort.postMessage({ bytes: b.bytes(), empty: native.ipvsDecodeServices(buf, offs, 0, 0).length });
+    `;
+    const w = new Worker(code, { eval: true });
+    const msg = await new Promise<{ bytes: Uint8Array; empty: number }>((res, rej) => {
+      w.once('message', res);
+      w.once('error', rej);
+    });
+    await w.terminate();
+    const b = new native.NativeBatch();
+    native.ipvsEncodeService(b, 0x1c, 1, 2, 6, addr16(10, 0, 0, 1), 80, 0, 'rr', '', 0, 0x3d, 0, 0xffffffff);
+    expect(Buffer.from(msg.bytes)).toEqual(b.bytes());
+    expect(msg.empty).toBe(0);
+  });
+});
