@@ -12,3 +12,15 @@ const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const native = nodeGypBuild(root) as NativeAddon;
+
+// The addon exposes plain methods (V8 checks `this` on methods; native accessors would unwrap a
+// foreign object first): the properties the rest of lib/ reads are defined here over them.
+interface RawBatchProto { getCount(): number; getByteLength(): number }
+interface RawSocketProto { isClosed(): boolean; getPortId(): number }
+function getter<T>(proto: object, name: string, get: (this: T) => unknown): void {
+  Object.defineProperty(proto, name, { get, configurable: true, enumerable: false });
+}
+getter<RawBatchProto>(native.NativeBatch.prototype, 'count', function () { return this.getCount(); });
+getter<RawBatchProto>(native.NativeBatch.prototype, 'byteLength', function () { return this.getByteLength(); });
+getter<RawSocketProto>(native.NativeSocket.prototype, 'closed', function () { return this.isClosed(); });
+getter<RawSocketProto>(native.NativeSocket.prototype, 'portId', function () { return this.getPortId(); });

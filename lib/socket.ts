@@ -100,9 +100,10 @@ export class NetlinkSocket {
 
   /**
    * Runs every request of `batch` (consuming it) and returns the raw outcome. Requests run one
-   * batch at a time per socket, in call order. Throws NetlinkError only for transport failures
-   * that happen before anything was sent (closed socket, vanished namespace); per-item failures
-   * and mid-batch transport failures are in the outcome.
+   * batch at a time per socket, in call order. Rejects with a NetlinkError when the socket is
+   * closed; every other failure is in the outcome: per-item kernel errors in `failures`, and a
+   * transport failure (a vanished namespace, a send error) in `fatal` with the items it left
+   * NotSent or Unknown.
    */
   run(batch: NativeBatch, op: string, options: RunOptions = {}): Promise<RawOutcome> {
     if (this.#closed) return Promise.reject(closedError(op));

@@ -28,14 +28,9 @@ namespace {
 const napi_type_tag kBatchTag = {0x6c76736b69746261ULL, 0x7463683031303031ULL};
 const napi_type_tag kSocketTag = {0x6c76736b6974736fULL, 0x636b657430303031ULL};
 
-// V8's signature check guards methods against a foreign `this`, but not accessors: an instance
-// of the other wrapped class would be unwrapped as this one (type confusion). Accessors check
-// the type tag first, before touching any member.
-void RequireTag(const Napi::CallbackInfo& info, const napi_type_tag& tag, const char* cls) {
-  Napi::Value self = info.This();
-  if (!self.IsObject() || !self.As<Napi::Object>().CheckTypeTag(&tag))
-    throw Napi::TypeError::New(info.Env(), std::string("Illegal invocation: this is not a ") + cls);
-}
+// These are methods, not native accessors: V8's signature check refuses a foreign `this` before
+// node-addon-api unwraps it, which an accessor would not (an instance of the other wrapped class
+// would be unwrapped as this one). lib/native.ts defines the JS getters (count, closed...) on them.
 
 // Outcome -> JS, shaped for speed: building named properties and one ArrayBuffer per field
 // cost ~15 us per call (V8 string internalisation, backing-store registration), more than the
@@ -112,8 +107,8 @@ ExecOptions OptionsArg(const Napi::CallbackInfo& info, size_t i, const char* fn)
 
 Napi::Function NativeBatch::Define(Napi::Env env) {
   return DefineClass(env, "NativeBatch",
-                     {InstanceAccessor<&NativeBatch::Count>("count"),
-                      InstanceAccessor<&NativeBatch::ByteLength>("byteLength"),
+                     {InstanceMethod<&NativeBatch::Count>("getCount"),
+                      InstanceMethod<&NativeBatch::ByteLength>("getByteLength"),
                       InstanceMethod<&NativeBatch::Clear>("clear"),
                       InstanceMethod<&NativeBatch::Bytes>("bytes"),
                       InstanceMethod<&NativeBatch::AppendRaw>("appendRaw")});
@@ -124,11 +119,9 @@ NativeBatch::NativeBatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nati
 }
 
 Napi::Value NativeBatch::Count(const Napi::CallbackInfo& info) {
-  RequireTag(info, kBatchTag, "NativeBatch");
   return Napi::Number::New(info.Env(), static_cast<double>(writer_.messageCount()));
 }
 Napi::Value NativeBatch::ByteLength(const Napi::CallbackInfo& info) {
-  RequireTag(info, kBatchTag, "NativeBatch");
   return Napi::Number::New(info.Env(), static_cast<double>(writer_.size()));
 }
 Napi::Value NativeBatch::Clear(const Napi::CallbackInfo& info) {
@@ -247,8 +240,8 @@ class NativeSocket : public Napi::ObjectWrap<NativeSocket> {
 Napi::Function NativeSocket::Define(Napi::Env env) {
   return DefineClass(env, "NativeSocket",
                      {InstanceMethod<&NativeSocket::Close>("close"),
-                      InstanceAccessor<&NativeSocket::Closed>("closed"),
-                      InstanceAccessor<&NativeSocket::PortId>("portId"),
+                      InstanceMethod<&NativeSocket::Closed>("isClosed"),
+                      InstanceMethod<&NativeSocket::PortId>("getPortId"),
                       InstanceMethod<&NativeSocket::Buffers>("buffers"),
                       InstanceMethod<&NativeSocket::ExecuteSync>("executeSync"),
                       InstanceMethod<&NativeSocket::Execute>("execute"),
@@ -326,12 +319,10 @@ void NativeSocket::finishAsync() {
 }
 
 Napi::Value NativeSocket::Closed(const Napi::CallbackInfo& info) {
-  RequireTag(info, kSocketTag, "NativeSocket");
   return Napi::Boolean::New(info.Env(), !sock_ || sock_->closed() || closeAfterAsync_);
 }
 
 Napi::Value NativeSocket::PortId(const Napi::CallbackInfo& info) {
-  RequireTag(info, kSocketTag, "NativeSocket");
   return Napi::Number::New(info.Env(), sock_ ? sock_->portId() : 0);
 }
 

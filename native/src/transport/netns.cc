@@ -71,13 +71,15 @@ bool MakeNetnsDirShared(SysError* err) {
   if (::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) == 0) return true;
   if (errno != EINVAL) {
     err->err = errno;
-    err->message = std::string("mount --make-shared /run/netns: ") + std::strerror(errno);
+    err->message = std::string("mount --make-shared /run/netns: ") + std::strerror(errno) +
+                   (errno == EPERM ? " (creating a named namespace needs CAP_SYS_ADMIN)" : "");
     return false;
   }
   if (::mount(kNetnsDir, kNetnsDir, "none", MS_BIND | MS_REC, nullptr) != 0 ||
       ::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) != 0) {
     err->err = errno;
-    err->message = std::string("mount --bind /run/netns: ") + std::strerror(errno);
+    err->message = std::string("mount --bind /run/netns: ") + std::strerror(errno) +
+                   (errno == EPERM ? " (creating a named namespace needs CAP_SYS_ADMIN)" : "");
     return false;
   }
   return true;
