@@ -1,7 +1,8 @@
 // lvskit public API. Each object family lives in its own module; this file only re-exports.
 export { NetlinkError, LvskitError, ValidationError } from './errors.js';
 export { NetlinkSocket, createNetns, deleteNetns, type NetnsSpec, type SocketOptions, type RunOptions } from './socket.js';
-export { probeKernel, type KernelProbe } from './probe.js';
+export { probeKernel, type KernelProbe, type Capability } from './probe.js';
+export { BatchError, type BatchReport, type ItemResult, type ItemState } from './batch.js';
 export * from './hash/index.js';
 export * from './ipvs/index.js';
 export * from './rtnl/index.js';
