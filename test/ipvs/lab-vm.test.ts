@@ -64,6 +64,11 @@ describe.skipIf(!inVm && !hasIpvs)('lab VM', () => {
       expect(ipvsadm('-Ln')).toMatch(/^UDP\s+10\.1\.2\.3:5060 rr persistent 60 pe sip\s*$/m);
     });
 
+    it.runIf(inVm)('has fou (GUE real servers): ip fou add works without a modprobe', () => {
+      run('ip', 'netns', 'exec', ns, 'ip', 'fou', 'add', 'port', '5555', 'ipproto', '4');
+      expect(run('ip', 'netns', 'exec', ns, 'ip', 'fou', 'show')).toContain('port 5555 ipproto 4');
+    });
+
     it('deletes what it added', () => {
       ipvsadm('-C');
       expect(ipvsadm('-Ln')).not.toContain('10.1.2.3');

@@ -101,20 +101,25 @@ if [ $REFRESH = 1 ] || [ ! -s "$KDIR/.package" ] || [ ! -s "$KDIR/$(cat "$KDIR/.
   rm -rf "$KDIR" && mv "$DL" "$KDIR"
 fi
 
-# 3. initramfs (busybox + the kernel's IPVS/9p/virtio/... modules) and the uncompressed vmlinux
+# 3. initramfs (busybox + the kernel's IPVS/9p/virtio/... modules) and the uncompressed vmlinux,
+#    built into out-<inputs>/; out is a symlink swapped atomically, so a VM starting meanwhile
+#    (another test run) boots either the old set or the new one, never half of each
 SUM=$(inputs_sum)
 if [ "$(cat "$OUT/.inputs" 2>/dev/null)" != "$SUM" ] || [ ! -s "$OUT/initramfs.cpio" ] || [ ! -s "$OUT/vmlinux" ]; then
-  UNPACKED=$WORK/unpacked
-  rm -rf "$UNPACKED" "$OUT.tmp"; mkdir -p "$UNPACKED"
+  UNPACKED=$WORK/unpacked NEW=$WORK/out-$SUM
+  rm -rf "$UNPACKED" "$NEW"; mkdir -p "$UNPACKED"
   log "unpacking $(cat "$KDIR/.package")"
   dpkg-deb -x "$KDIR/$(cat "$KDIR/.package")" "$UNPACKED"
-  KDIR="$UNPACKED" bash "$HERE/build-initramfs.sh" "$OUT.tmp"
+  KDIR="$UNPACKED" bash "$HERE/build-initramfs.sh" "$NEW"
   rm -rf "$UNPACKED"
   # PVH entry into the uncompressed ELF: saves ~2.5 s of XZ decompression per boot under TCG
-  bash "$HERE/extract-vmlinux.sh" "$OUT.tmp/vmlinuz" "$OUT.tmp/vmlinux"
-  rm -f "$OUT.tmp/vmlinuz"
-  echo "$SUM" > "$OUT.tmp/.inputs"
-  rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
+  bash "$HERE/extract-vmlinux.sh" "$NEW/vmlinuz" "$NEW/vmlinux"
+  rm -f "$NEW/vmlinuz"
+  echo "$SUM" > "$NEW/.inputs"
+  [ -L "$OUT" ] || rm -rf "$OUT"                 # an out/ directory from an older setup.sh
+  ln -sfn "out-$SUM" "$OUT.new" && mv -T "$OUT.new" "$OUT"
+  # older sets: a VM already running has its files open, so they can go
+  for d in "$WORK"/out-*; do [ "$d" = "$NEW" ] || rm -rf "$d"; done
 fi
 ready || { log "setup finished but the lab is not complete (bug)"; exit 1; }
 log "done in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: Debian kernel $(cat "$OUT/kernel-release"), $WORK/out/{vmlinux,initramfs.cpio}"

@@ -14,7 +14,8 @@
 #   --rw DIR          also share DIR read-write at the same path (repeatable; the checkout always is)
 #   --status FILE     write a JSON status (booted, rc, boot and wall times, log path) to FILE
 #   --shell           interactive shell on the guest console instead of a command
-# exit: the command's exit code; 124 timeout; 125 the VM did not boot / QEMU failed; 2 usage.
+# exit: the command's exit code; 124 timeout; 125 the VM did not boot / QEMU failed / setup failed;
+#       2 usage. The lab is set up (test/lab/setup.sh) on first use and when its scripts changed.
 # env: LAB_WORK (default <repo>/.lab), LAB_CPU (default max), LAB_KARGS (extra kernel args),
 #      LAB_RWCACHE (9p cache mode of the read-write shares, default loose)
 # The guest gets: LVSKIT_IN_LAB_VM=1, LVSKIT_HOST_KERNEL=<host uname -r>, PATH, CI, NO_COLOR,
@@ -43,10 +44,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || [ $SHELL1 = 1 ] || usage
-for f in vmlinux initramfs.cpio kernel-release; do
-  [ -s "$OUT/$f" ] || { echo "vm.sh: the lab is not set up ($OUT/$f missing): run bash test/lab/setup.sh" >&2; exit 125; }
-done
-command -v qemu-system-x86_64 >/dev/null || { echo "vm.sh: qemu-system-x86_64 missing: run bash test/lab/setup.sh" >&2; exit 125; }
+# set up on first use, rebuilt when guest-init.sh/build-initramfs.sh changed (setup.sh: 0.1 s when done)
+if ! bash "$HERE/setup.sh" --check >/dev/null 2>&1; then
+  echo "vm.sh: the lab is not set up or out of date: running test/lab/setup.sh" >&2
+  bash "$HERE/setup.sh" >&2 || { echo "vm.sh: lab setup failed" >&2; exit 125; }
+fi
 [ ${#RWS[@]} -le 8 ] || { echo "vm.sh: at most 7 --rw dirs" >&2; exit 2; }
 KREL=$(cat "$OUT/kernel-release")
 
