@@ -13,6 +13,7 @@
 // usage: node bench/run.mjs [--only routes,hash,ipvs] [--quick] [--ipvs-sizes 1000,10000]
 //                           [--routes N] [--repeat K] [--full] [--no-docs]
 //   --ipvs-results FILE  take the IPVS part from an earlier `node bench/ipvs.mjs --out FILE`
+//   --vm-mem MiB  memory of the lab VM (default 2048; 100k services x 4 want ~6144)
 //   --full    every IPVS driver at every size, read/edit/delete at the largest (slow in the VM)
 //   --quick   small sizes (10k routes, 100/1000 services): a smoke run in about a minute
 //   --repeat  K trials per driver, the median kept (default 1)
@@ -108,7 +109,7 @@ if (only.has('ipvs')) {
   } else if (hostKernelHasIpvs()) {
     cmd = [process.execPath, join(here, 'ipvs.mjs'), '--out', file];
   } else if (existsSync(join(root, '.lab/out/vmlinux'))) {
-    cmd = ['bash', join(root, 'test/lab/vm.sh'), '--timeout', '3000', ...Object.entries(ipvsEnv).flatMap(([k, v]) => ['--env', `${k}=${v}`]), '--', 'node', join(here, 'ipvs.mjs'), '--out', file];
+    cmd = ['bash', join(root, 'test/lab/vm.sh'), '--timeout', '3000', '--mem', String(opt('--vm-mem', 2048)), ...Object.entries(ipvsEnv).flatMap(([k, v]) => ['--env', `${k}=${v}`]), '--', 'node', join(here, 'ipvs.mjs'), '--out', file];
   }
   if (out.ipvs) {
     // taken from --ipvs-results
@@ -257,6 +258,7 @@ bash test/lab/setup.sh           # only if the kernel lacks IPVS: the QEMU lab V
 npm run bench                    # as root (namespaces, netlink); a few minutes
 node bench/run.mjs --quick       # smaller sizes, about a minute
 node bench/run.mjs --only routes --repeat 3
+node bench/run.mjs --ipvs-sizes 1000,10000,100000 --vm-mem 6144 --full   # 100k services (long)
 \`\`\`
 
 \`bench/README.md\` describes each benchmark and driver. The IPVS part runs inside the lab VM when
