@@ -15,7 +15,7 @@
 //   --ipvs-results FILE  take the IPVS part from an earlier `node bench/ipvs.mjs --out FILE`
 //   --vm-mem MiB  memory of the lab VM (default 2048; 100k services x 4 want ~6144)
 //   --full    every IPVS driver at every size, read/edit/delete at the largest (slow in the VM)
-//   --quick   small sizes (10k routes, 100/1000 services): a smoke run in about a minute
+//   --quick   small sizes (10k routes, 100/1000 services): a smoke run
 //   --repeat  K trials per driver, the median kept (default 1)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -255,8 +255,8 @@ are per operation (drivers that start one process per rule are sampled over fewe
 \`\`\`sh
 npm ci && npm run build          # addon + dist/
 bash test/lab/setup.sh           # only if the kernel lacks IPVS: the QEMU lab VM (see docs/contributing.md)
-npm run bench                    # as root (namespaces, netlink); a few minutes
-node bench/run.mjs --quick       # smaller sizes, about a minute
+npm run bench                    # as root (namespaces, netlink); 9 min here under load, mostly the VM
+node bench/run.mjs --quick       # smaller sizes: a smoke run
 node bench/run.mjs --only routes --repeat 3
 node bench/run.mjs --ipvs-sizes 1000,10000,100000 --vm-mem 6144 --full   # 100k services (long)
 \`\`\`
