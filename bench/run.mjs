@@ -255,7 +255,7 @@ are per operation (drivers that start one process per rule are sampled over fewe
 \`\`\`sh
 npm ci && npm run build          # addon + dist/
 bash test/lab/setup.sh           # only if the kernel lacks IPVS: the QEMU lab VM (see docs/contributing.md)
-npm run bench                    # as root (namespaces, netlink); 9 min here under load, mostly the VM
+npm run bench                    # as root (namespaces, netlink); ~2 min quiet, 9-12 min loaded here
 node bench/run.mjs --quick       # smaller sizes: a smoke run
 node bench/run.mjs --only routes --repeat 3
 node bench/run.mjs --ipvs-sizes 1000,10000,100000 --vm-mem 6144 --full   # 100k services (long)
