@@ -4,7 +4,7 @@
 // native outcomes into typed results and NetlinkErrors. Family modules (ipvs, route, ...) build
 // their requests into a NativeBatch and hand it to run(); they never touch the native socket.
 import { native } from './native.js';
-import type { ExecOptions, GenlFamilyInfo, NativeBatch, NativeOutcome, NativeSocket, RawOutcome } from './addon-types.js';
+import { ItemStatusCode, type ExecOptions, type GenlFamilyInfo, type NativeBatch, type NativeOutcome, type NativeSocket, type RawOutcome } from './addon-types.js';
 import { NetlinkError, ValidationError } from './errors.js';
 
 /** Where a handle lives: a named namespace (`/run/netns/NAME`), a path to a namespace file, or a pid's. */
@@ -100,10 +100,10 @@ export class NetlinkSocket {
 
   /**
    * Runs every request of `batch` (consuming it) and returns the raw outcome. Requests run one
-   * batch at a time per socket, in call order. Rejects with a NetlinkError when the socket is
-   * closed; every other failure is in the outcome: per-item kernel errors in `failures`, and a
-   * transport failure (a vanished namespace, a send error) in `fatal` with the items it left
-   * NotSent or Unknown.
+   * batch at a time per socket, in call order. Rejects with a NetlinkError when nothing could be
+   * sent (a closed socket, a namespace deleted under the handle); once anything was sent, every
+   * failure is in the outcome: per-item kernel errors in `failures`, and a transport failure
+   * mid-batch in `fatal` with the items it left NotSent or Unknown.
    */
   run(batch: NativeBatch, op: string, options: RunOptions = {}): Promise<RawOutcome> {
     if (this.#closed) return Promise.reject(closedError(op));
@@ -112,7 +112,7 @@ export class NetlinkSocket {
     if (this.#pending === 0 && !large) {
       // Fast path: nothing queued, small batch: run now on this thread.
       try {
-        return Promise.resolve(outcome(this.#native.executeSync(batch, exec)));
+        return Promise.resolve(sentOrThrow(op, outcome(this.#native.executeSync(batch, exec))));
       } catch (e) {
         return Promise.reject(NetlinkError.fromNative(op, e));
       }
@@ -122,7 +122,7 @@ export class NetlinkSocket {
     const p = this.#tail.then(async () => {
       if (this.#closed) throw closedError(op, 'the socket was closed before this request was sent');
       try {
-        return outcome(large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec));
+        return sentOrThrow(op, outcome(large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec)));
       } catch (e) {
         const err = NetlinkError.fromNative(op, e);
         if (err instanceof Error && stack) err.stack = `${err.stack}\n    --- called from ---\n${stack.split('\n').slice(2).join('\n')}`;
@@ -140,7 +140,7 @@ export class NetlinkSocket {
   runSync(batch: NativeBatch, op: string, options: ExecOptions = {}): RawOutcome {
     if (this.#closed) throw closedError(op);
     try {
-      return outcome(this.#native.executeSync(batch, options));
+      return sentOrThrow(op, outcome(this.#native.executeSync(batch, options)));
     } catch (e) {
       throw NetlinkError.fromNative(op, e);
     }
@@ -220,6 +220,13 @@ function outcome(o: NativeOutcome): RawOutcome {
     sendCalls,
     fatal: fatal ?? null,
   };
+}
+
+/** A transport failure before any request left (every item NotSent) is the call's error. */
+function sentOrThrow(op: string, raw: RawOutcome): RawOutcome {
+  if (raw.fatal && raw.status.every((st) => st === ItemStatusCode.NotSent))
+    throw new NetlinkError({ op, errno: raw.fatal.errno, code: raw.fatal.code }, `${op} failed: ${raw.fatal.message}`);
+  return raw;
 }
 
 function closedError(op: string, message = 'the socket is closed'): NetlinkError {

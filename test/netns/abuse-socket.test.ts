@@ -187,17 +187,14 @@ describe.skipIf(skipUnless('netns'))('a namespace deleted under an open handle',
       const g = NetlinkSocket.open('generic', { netns: name });
       const rtnl = Rtnl.open({ netns: name });
       deleteNetns(name);
-      // The raw transport reports it as the outcome's fatal error, nothing sent...
+      // Nothing can be sent: run() rejects with ENOENT naming the namespace...
       const b = s.newBatch();
       b.appendRaw(routes(1, 1));
-      const o = await s.run(b, 'addRoute');
-      expect(o.fatal).toMatchObject({ code: 'ENOENT' });
-      expect(o.fatal!.message).toMatch(new RegExp(`${name}.*deleted or replaced`));
-      expect(Array.from(o.status)).toEqual([2]); // NotSent
-      // ...and the family API throws it.
-      // (dev by ifindex: by name, lib/rtnl/route.ts resolveDevices ignores the outcome's fatal error
-      // and misreports "dev is not an interface ... (EUNKNOWN)"; see docs/hardening.md.)
+      await expect(s.run(b, 'addRoute')).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOENT', message: expect.stringMatching(new RegExp(`${name}.*deleted or replaced`)) });
+      // ...and so does every family call, also one that first resolves a device by name
+      // (it used to report "dev is not an interface ... (EUNKNOWN)").
       await expect(rtnl.routes.add({ dst: '10.0.0.0/24', dev: 1, table: TABLE } as RouteSpec)).rejects.toThrow(/deleted or replaced/);
+      await expect(rtnl.routes.add({ dst: '10.0.0.0/24', dev: 'lo', table: TABLE } as RouteSpec)).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringMatching(/deleted or replaced/) });
       rtnl.close();
       expect(() => g.resolveFamily('nlctrl')).toThrow(/deleted or replaced/);
       expect(() => s!.readNamespaceFile('/proc/sys/net/ipv4/ip_forward')).toThrow(/deleted or replaced/);
@@ -205,7 +202,7 @@ describe.skipIf(skipUnless('netns'))('a namespace deleted under an open handle',
       createNetns(name);
       const b2 = s.newBatch();
       b2.appendRaw(routes(1, 1));
-      expect((await s.run(b2, 'addRoute', { large: true })).fatal).toMatchObject({ code: 'ENOENT' });
+      await expect(s.run(b2, 'addRoute', { large: true })).rejects.toMatchObject({ code: 'ENOENT' });
       expect(ipJson<unknown[]>(name, 'route', 'show', 'table', 'all').length).toBe(0); // nothing reached the new one
       g.close();
     } finally {
