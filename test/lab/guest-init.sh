@@ -57,11 +57,13 @@ for p in $(echo "$RW" | tr ',' ' '); do
 done
 mkdir -p $R/run/lab $R/run/netns
 ip link set lo up
-if [ "$SHELL1" = 1 ]; then
-  say "shell: the host's root is at $R (chroot $R /bin/bash)"
-  setsid cttyhack sh; off
-fi
 mount -t 9p -o $O,cache=none ctl $R/run/lab || die "mount of ctl failed"
+if [ "$SHELL1" = 1 ]; then
+  # interactive: bash in the host's root with the command's environment and directory (cmd.sh)
+  say "shell (exit to stop the VM; the initramfs is /, the host's root /newroot)"
+  setsid cttyhack chroot $R /bin/bash --rcfile /run/lab/cmd.sh -i || setsid cttyhack sh
+  off
+fi
 say "ready"
 
 # stdout/stderr: through FIFOs and cat to the serial lines, so the command writes to pipes (no tty
