@@ -224,7 +224,7 @@ async function runTier(tier, opts) {
     const st = readJson(vmStatus);
     if (st?.readyUptime) res.note = `VM ready in ${st.readyUptime.toFixed(1)} s (guest uptime)`;
     if (!st?.booted) {
-      return { ...res, status: 'did not run', vmFailed: true, note: `the VM did not boot${st?.why ? `: ${st.why}` : ''}; log ${st?.log ?? join(WORK, 'guest.log')}` };
+      return { ...res, status: 'did not run', vmFailed: true, note: `${st?.why || 'the VM did not boot (vm.sh wrote no status)'}; log ${st?.log ?? join(WORK, 'guest.log')}` };
     }
     if (!st.ran) res.note = `${st.why}; log ${st.log}`;
   }
