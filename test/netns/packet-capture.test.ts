@@ -33,9 +33,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) {
     const rx = dgram.createSocket(type); await new Promise((r) => rx.bind(0, host, r));
     const tx = dgram.createSocket(type); await new Promise((r) => tx.bind(40000 + (type === 'udp6' ? 1 : 0), host, r));
-    for (let i = 0; i < 3; i++) tx.send('x', rx.address().port, host);
-    tx.send('to a closed port', 9, host);
-    await sleep(100); rx.close(); tx.close();
+    // Await each send: dgram sends are asynchronous, and closing the socket too early (a loaded
+    // machine) drops the datagram to the closed port, and with it the ICMP error the test expects.
+    const send = (msg, port) => new Promise((r, j) => tx.send(msg, port, host, (e) => (e ? j(e) : r())));
+    for (let i = 0; i < 3; i++) await send('x', rx.address().port);
+    await send('to a closed port', 9);
+    await sleep(200); rx.close(); tx.close();
     const srv = net.createServer((s) => s.end('hi')); await new Promise((r) => srv.listen(0, host, r));
     const c = net.connect(srv.address().port, host); c.resume(); await new Promise((r) => c.on('close', r)); srv.close();
   }
