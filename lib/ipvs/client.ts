@@ -15,14 +15,20 @@ import { IpvsCmd, IpvsSeen, type RawIpvsDest, type RawIpvsService } from './nati
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   FORWARD,
+  IPVS_ROW,
   MAX_PERSISTENCE_TIMEOUT,
   MAX_THRESHOLD,
   MAX_WEIGHT,
+  SCHEDULER_NAMES,
   SVC_F,
   TUNNEL,
+  fastDest,
+  fastService,
   daemonOf,
   daemonOfRaw,
   daemonState,
+  DEST_COLS,
+  destinationOfColumns,
   destKey,
   destKeyOfRaw,
   destSpec,
@@ -536,9 +542,9 @@ export class Ipvs {
     const raws = await this.#dumpServices();
     const services = raws.map(serviceOf);
     if (raws.length === 0) return services;
-    const { dests } = await this.#dumpDests(raws.map(keyOfRaw));
+    const dests = await this.#listDests(raws.map(keyOfRaw));
     services.forEach((s, i) => {
-      s.destinations = dests[i]!.map(destinationOf);
+      s.destinations = dests[i]!;
     });
     return services;
   }
@@ -726,26 +732,45 @@ export class Ipvs {
   async #runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
     if (ops.length === 0) return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0 };
     const model = await this.#loadModel(ops, options.rollback === true);
-    const plan = this.#plan(ops, model);
+    // Without a model of the services (no edits, nothing to restore), adds of the common shape
+    // are validated into rows (fast path); their Planned (label, hint, undo) is built only when
+    // a report or a rollback asks for it, from the op: planning an add then has no side effect.
+    const rows = model.services === undefined ? new Uint32Array(ops.length * IPVS_ROW) : undefined;
+    const plan = this.#plan(ops, model, rows);
+    const planned = (i: number): Planned => (plan[i] ??= this.#planOne(ops[i]!, { services: undefined, timeouts: undefined, daemons: undefined }));
     await this.#checkNeeds(plan);
     const b = this.#sock.newBatch();
-    for (const p of plan) this.#encode(b, p.req);
+    const f = this.#familyId;
+    let run = -1; // first item of the current run of rows
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i];
+      if (p === undefined) {
+        if (run < 0) run = i;
+        continue;
+      }
+      if (run >= 0) {
+        native.ipvsEncodeMany(b, f, rows!, run, i - run, SCHEDULER_NAMES);
+        run = -1;
+      }
+      this.#encode(b, p.req);
+    }
+    if (run >= 0) native.ipvsEncodeMany(b, f, rows!, run, plan.length - run, SCHEDULER_NAMES);
     const raw = await this.#sock.run(b, 'ipvs batch', { large: true, stopOnError: options.stopOnError === true });
-    const report = this.#report(raw, plan);
+    const report = this.#report(raw, planned);
     if (report.ok || !options.rollback) return report;
     // Undo what was applied, newest first. Items the kernel refused changed nothing.
     const undo: Encoded[] = [];
-    const undoLabels: string[] = [];
+    const undoOf: number[] = [];
     const notUndone: number[] = [];
     for (let i = report.applied.length - 1; i >= 0; i--) {
-      const p = plan[report.applied[i]!]!;
+      const p = planned(report.applied[i]!);
       if (p.inverse === null) {
         notUndone.push(report.applied[i]!); // zeroed counters cannot be restored
         continue;
       }
       for (const e of p.inverse) {
         undo.push(e);
-        undoLabels.push(`undo ${p.label}`);
+        undoOf.push(report.applied[i]!);
       }
     }
     let rollback: IpvsRollbackReport;
@@ -755,24 +780,24 @@ export class Ipvs {
       const rb = this.#sock.newBatch();
       for (const e of undo) this.#encode(rb, e);
       const rraw = await this.#sock.run(rb, 'ipvs batch rollback', { large: true });
-      rollback = { ...reportOf(rraw, (i) => undoLabels[i]!), notUndone };
+      rollback = { ...reportOf(rraw, (i) => `undo ${planned(undoOf[i]!).label}`), notUndone };
     }
     throw new BatchError(report, rollback);
   }
 
-  #report(raw: RawOutcome, plan: Planned[]): BatchReport {
-    const report = reportOf(raw, (i) => plan[i]!.label);
+  #report(raw: RawOutcome, planned: (i: number) => Planned): BatchReport {
+    const report = reportOf(raw, (i) => planned(i).label);
     for (const i of report.failed) {
       const item = report.items[i]!;
       const f = raw.failures.find((x) => x.index === i);
-      const hint = f ? plan[i]!.hint?.(f.code) : undefined;
-      if (f && hint) item.error = NetlinkError.fromFailure(plan[i]!.label, f, { batch: true, hint });
+      const hint = f ? planned(i).hint?.(f.code) : undefined;
+      if (f && hint) item.error = NetlinkError.fromFailure(planned(i).label, f, { batch: true, hint });
     }
     return report;
   }
 
-  async #checkNeeds(plan: Planned[]): Promise<void> {
-    for (const p of plan) if (p.needs) await this.#ensureTunnelSupport(p.needs, p.label);
+  async #checkNeeds(plan: (Planned | undefined)[]): Promise<void> {
+    for (const p of plan) if (p?.needs) await this.#ensureTunnelSupport(p.needs, p.label);
   }
 
   /** Reads the state the plan needs: services for edits (and, for rollback, deletions and flush). */
@@ -816,10 +841,19 @@ export class Ipvs {
   }
 
   /** Validates every op and turns it into one request plus its inverse, updating the model. */
-  #plan(ops: Op[], model: Model): Planned[] {
-    const out: Planned[] = [];
+  #plan(ops: Op[], model: Model): Planned[];
+  #plan(ops: Op[], model: Model, rows: Uint32Array | undefined): (Planned | undefined)[];
+  #plan(ops: Op[], model: Model, rows?: Uint32Array): (Planned | undefined)[] {
+    const out: (Planned | undefined)[] = [];
     const batch = ops.length > 1;
     ops.forEach((op, i) => {
+      if (rows !== undefined) {
+        // Fast path (see validate.ts): undefined = the item is row i, planned on demand.
+        if (op.kind === 'addDestination' ? fastDest(op.service, op.dest, rows, i) : op.kind === 'addService' && fastService(op.spec, rows, i)) {
+          out.push(undefined);
+          return;
+        }
+      }
       try {
         out.push(this.#planOne(op, model));
       } catch (e) {
@@ -1067,6 +1101,37 @@ export class Ipvs {
     const raw = await this.#sock.run(b, 'listServices', { large: true });
     throwIfFailed(raw, 'listServices');
     return this.#decodeServices(raw, 0);
+  }
+
+  /**
+   * #dumpDests + destinationOf, with the replies decoded natively into columns (one set for the
+   * whole run) and the Destination objects built here: building them through N-API (~15 named
+   * properties and a stats object of 10 BigInts each) cost more than the dump.
+   */
+  async #listDests(keys: WireServiceKey[]): Promise<Destination[][]> {
+    const b = this.#sock.newBatch();
+    for (const k of keys) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetDest, k, dump: true });
+    const raw = await this.#sock.run(b, 'listDestinations', { large: true });
+    let total = 0;
+    for (let i = 0; i < keys.length; i++) total += raw.replyCount[i]!;
+    const nums = new Float64Array(total * DEST_COLS);
+    const addrs = new Uint8Array(total * 16);
+    const stats = new BigUint64Array(total * 10);
+    const out: Destination[][] = new Array(keys.length);
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      throwIfFailed(raw, `listDestinations ${k.label}`, i);
+      const count = raw.replyCount[i]!;
+      native.ipvsDecodeDestColumns(raw.replies, raw.replyOffsets, raw.replyBegin[i]!, count, k.af, nums, addrs, stats, at);
+      const list: Destination[] = new Array(count);
+      for (let j = 0; j < count; j++, at++) {
+        this.#destSeen = (this.#destSeen ?? 0) | nums[at * DEST_COLS + 12]!;
+        list[j] = destinationOfColumns(nums, addrs, stats, at);
+      }
+      out[i] = list;
+    }
+    return out;
   }
 
   /** One run with a destination dump per service; the transport sends them back to back. */

@@ -113,6 +113,8 @@ export interface IpvsNative {
     forward: number, weight: number, upperThreshold: number, lowerThreshold: number,
     tunnelType: number, tunnelPort: number, tunnelFlags: number,
   ): void;
+  /** Rows [start, start + count) of IPVS_ROW u32 (validate.ts fastService / fastDest): NEW_SERVICE / NEW_DEST of the common shape. */
+  ipvsEncodeMany(batch: NativeBatch, familyId: number, rows: Uint32Array, start: number, count: number, schedulers: readonly string[]): void;
   ipvsEncodeDaemon(
     batch: NativeBatch, familyId: number, cmd: number, state: number, full: boolean,
     iface: string, syncId: number, maxLength: number, groupAf: number, group: Uint8Array | null, port: number, ttl: number,
@@ -121,6 +123,11 @@ export interface IpvsNative {
   ipvsEncodeBare(batch: NativeBatch, familyId: number, cmd: number, dump: boolean): void;
   ipvsDecodeServices(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): RawIpvsService[];
   ipvsDecodeDests(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number, serviceAf: number): RawIpvsDest[];
+  /** Destinations of replies [begin, begin + count) as rows at.. of DEST_COLS numbers, 16 address bytes and 10 counters each. */
+  ipvsDecodeDestColumns(
+    replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number, serviceAf: number,
+    nums: Float64Array, addrs: Uint8Array, stats: BigUint64Array, at: number,
+  ): void;
   ipvsDecodeDaemons(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): RawIpvsDaemon[];
   ipvsDecodeConfig(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): { tcp: number; tcpFin: number; udp: number };
   ipvsDecodeInfo(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): { version: number; connTabSize: number };

@@ -334,6 +334,132 @@ export function daemonOf(d: unknown, field = 'daemon'): WireDaemon {
   return { state, iface: d.interface, syncId, maxLength, groupAf, group, port, ttl };
 }
 
+// ---- bulk fast path ---------------------------------------------------------------------------
+//
+// Ipvs.batch() of 10k services x 4 destinations spent most of its time in serviceKey / destSpec
+// (a Uint8Array, a Buffer, an address string, a label and an id per item, then an object spread)
+// and in one ~19-argument native call per item. Items of the common shape (IPv4 service with
+// protocol, address and port, no persistence, no flags, no persistence engine; IPv4 destination
+// without tunnel) are instead checked here without allocating and written as rows of a
+// Uint32Array that one native call (ipvsEncodeMany) encodes. The fast path only accepts what
+// serviceSpec / destSpec accept and produces the same requests; anything else (or anything
+// invalid) goes through them, so every ValidationError comes from the same code, same text.
+
+/** u32 per row: ipvs_binding.cc kIpvsRowStride. */
+export const IPVS_ROW = 10;
+/** IP_VS_SVC_F_* a service spec controls (serviceSpec's flagsMask). */
+const SPEC_FLAGS_MASK = SVC_F.persistent | SVC_F.onePacket | SVC_F.sched1 | SVC_F.sched2 | SVC_F.sched3;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** text as a strict dotted quad (parseIPv4's rules) -> its big-endian value, or -1. */
+function ipv4Value(t: string): number {
+  const n = t.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      dots++;
+      part = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return -1;
+    if (digits === 1 && part === 0) return -1; // a leading zero
+    part = part * 10 + (c - 48);
+    if (++digits > 3 || part > 255) return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
+}
+
+/** A big-endian IPv4 value as a row word (b0 | b1 << 8 | b2 << 16 | b3 << 24). */
+function rowWord(be: number): number {
+  return ((be >>> 24) | ((be >>> 8) & 0xff00) | ((be & 0xff00) << 8) | (be << 24)) >>> 0;
+}
+
+function fastPort(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
+}
+
+/** An IPv4 { protocol, address, port } key: row words 1..3. False: leave it to serviceKey. */
+function fastKey(key: unknown, rows: Uint32Array, o: number): boolean {
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) return false;
+  const k = key as Record<string, unknown>;
+  if (k.fwmark !== undefined || (k.family !== undefined && k.family !== 'inet')) return false;
+  const p = k.protocol;
+  const protocol = p === 'tcp' ? 6 : p === 'udp' ? 17 : p === 'sctp' ? 132 : -1;
+  if (protocol < 0) return false;
+  const a = k.address;
+  if (typeof a !== 'string') return false;
+  const be = ipv4Value(a);
+  if (be < 0 || !fastPort(k.port)) return false;
+  rows[o + 1] = protocol;
+  rows[o + 2] = rowWord(be);
+  rows[o + 3] = k.port as number;
+  return true;
+}
+
+/** Checks an addService spec for the fast path and writes its row at i. False: use serviceSpec. */
+export function fastService(spec: unknown, rows: Uint32Array, i: number): boolean {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return false;
+  const s = spec as Record<string, unknown>;
+  if (s.flags !== undefined || s.persistence !== undefined || (s.persistenceEngine !== undefined && s.persistenceEngine !== '')) return false;
+  let sched = 0;
+  if (s.scheduler === undefined) sched = SCHEDULER_NAMES.indexOf('wlc');
+  else if (typeof s.scheduler !== 'string' || (sched = SCHEDULER_NAMES.indexOf(s.scheduler)) < 0) return false;
+  const o = i * IPVS_ROW;
+  if (!fastKey(s.key, rows, o)) return false;
+  rows[o] = 0;
+  rows[o + 4] = sched;
+  rows[o + 5] = 0;
+  rows[o + 6] = SPEC_FLAGS_MASK;
+  rows[o + 7] = 0;
+  rows[o + 8] = 0xffffffff;
+  rows[o + 9] = 0;
+  return true;
+}
+
+function fastCount(v: unknown, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max ? v : -1;
+}
+
+/** Checks an addDestination (service, spec) for the fast path and writes its row at i. False: use destSpec. */
+export function fastDest(service: unknown, d: unknown, rows: Uint32Array, i: number): boolean {
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return false;
+  const x = d as Record<string, unknown>;
+  if (x.tunnel !== undefined || (x.family !== undefined && x.family !== 'inet')) return false;
+  const a = x.address;
+  if (typeof a !== 'string') return false;
+  const be = ipv4Value(a);
+  if (be < 0 || !fastPort(x.port)) return false;
+  let forward = FORWARD.route;
+  if (x.forward !== undefined) {
+    if (typeof x.forward !== 'string' || x.forward === 'tunnel' || !hasOwn.call(FORWARD, x.forward)) return false;
+    forward = FORWARD[x.forward as ForwardMethod];
+  }
+  const weight = fastCount(x.weight, 1, MAX_WEIGHT);
+  const upper = fastCount(x.upperThreshold, 0, MAX_THRESHOLD);
+  const lower = fastCount(x.lowerThreshold, 0, MAX_THRESHOLD);
+  if (weight < 0 || upper < 0 || lower < 0 || lower > upper) return false;
+  const o = i * IPVS_ROW;
+  if (!fastKey(service, rows, o)) return false;
+  rows[o] = 1;
+  rows[o + 4] = rowWord(be);
+  rows[o + 5] = x.port as number;
+  rows[o + 6] = forward;
+  rows[o + 7] = weight;
+  rows[o + 8] = upper;
+  rows[o + 9] = lower;
+  return true;
+}
+
 // ---- kernel -> public model -------------------------------------------------------------------
 
 function statsOf(s: RawIpvsStats | undefined): Stats | undefined {
@@ -392,6 +518,62 @@ export function destinationOf(r: RawIpvsDest): Destination {
   }
   const st = statsOf(r.stats);
   if (st) d.stats = st;
+  return d;
+}
+
+/** Numbers per destination row of ipvsDecodeDestColumns (ipvs_binding.cc kDestCols). */
+export const DEST_COLS = 14;
+
+/** inet_ntop's text of row r's address, canonical as destinationOf writes it. */
+function addressOfColumns(af: number, addrs: Uint8Array, r: number): string {
+  const o = r * 16;
+  if (af !== AF_INET6) return `${addrs[o]}.${addrs[o + 1]}.${addrs[o + 2]}.${addrs[o + 3]}`;
+  return formatAddress(addrs.subarray(o, o + 16));
+}
+
+/** destinationOf of row r of ipvsDecodeDestColumns' columns: the same object, same property order. */
+export function destinationOfColumns(nums: Float64Array, addrs: Uint8Array, stats: BigUint64Array, r: number): Destination {
+  const n = r * DEST_COLS;
+  const af = nums[n]!;
+  const forward = FORWARD_NAMES[nums[n + 2]!] ?? 'route';
+  const d: Destination = {
+    address: addressOfColumns(af, addrs, r),
+    port: nums[n + 1]!,
+    family: afName(af),
+    forward,
+    weight: nums[n + 3]!,
+    upperThreshold: nums[n + 4]!,
+    lowerThreshold: nums[n + 5]!,
+    activeConnections: nums[n + 6]!,
+    inactiveConnections: nums[n + 7]!,
+    persistentConnections: nums[n + 8]!,
+  };
+  if (forward === 'tunnel') {
+    const type = TUNNEL_NAMES[nums[n + 9]!] ?? 'ipip';
+    const t: TunnelOptions = { type };
+    if (type === 'gue') t.port = nums[n + 10]!;
+    if (type !== 'ipip') {
+      const flags = nums[n + 11]!;
+      t.checksum = (flags & TUN_F.csum) !== 0;
+      t.remoteChecksum = (flags & TUN_F.remcsum) !== 0;
+    }
+    d.tunnel = t;
+  }
+  if (nums[n + 13]) {
+    const s = r * 10;
+    d.stats = {
+      connections: stats[s]!,
+      packetsIn: stats[s + 1]!,
+      packetsOut: stats[s + 2]!,
+      bytesIn: stats[s + 3]!,
+      bytesOut: stats[s + 4]!,
+      cps: stats[s + 5]!,
+      ppsIn: stats[s + 6]!,
+      ppsOut: stats[s + 7]!,
+      bpsIn: stats[s + 8]!,
+      bpsOut: stats[s + 9]!,
+    };
+  }
   return d;
 }
 

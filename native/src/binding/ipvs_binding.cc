@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "binding/addon.h"
 #include "binding/batch.h"
@@ -135,6 +136,90 @@ Napi::Value EncodeDest(const Napi::CallbackInfo& info) {
   }
   v::EncodeDest(w, fam, cmd, k, d, full);
   return info.Env().Undefined();
+}
+
+// ipvsEncodeMany(batch, familyId, rows, start, count, schedulers): rows [start, start + count) of
+// kIpvsRowStride u32, each one NEW_SERVICE or NEW_DEST of the common shape that lib/ipvs/client.ts
+// has already validated (IPv4 service with protocol, address and port; no persistence, no PE,
+// no flags; IPv4 destination of the same family, no tunnel). One N-API call for a whole run of
+// items: the per-item encoders' ~19 positional arguments cost more than the encoding. Row:
+//   [kind (0 service, 1 destination), protocol, vaddr, vport,
+//    service:     scheduler (index into `schedulers`), flags, flagsMask, timeout, netmask, 0
+//    destination: daddr, dport, forward, weight, upperThreshold, lowerThreshold]
+// Addresses as network-order bytes b0 | b1 << 8 | b2 << 16 | b3 << 24.
+constexpr uint32_t kIpvsRowStride = 10;
+
+void Ipv4FromWord(uint32_t v, uint8_t out[16]) {
+  std::memset(out, 0, 16);
+  out[0] = static_cast<uint8_t>(v);
+  out[1] = static_cast<uint8_t>(v >> 8);
+  out[2] = static_cast<uint8_t>(v >> 16);
+  out[3] = static_cast<uint8_t>(v >> 24);
+}
+
+Napi::Value EncodeMany(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsEncodeMany";
+  Napi::Env env = info.Env();
+  nl::MessageWriter& w = BatchArg(info, 0, fn);
+  uint16_t fam = U16Arg(info, 1, fn, "familyId");
+  if (info.Length() <= 2 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(env, std::string(fn) + ": rows must be a Uint32Array");
+  Napi::Uint32Array rows = info[2].As<Napi::Uint32Array>();
+  uint32_t start = U32Arg(info, 3, fn, "start");
+  uint32_t count = U32Arg(info, 4, fn, "count");
+  if ((static_cast<uint64_t>(start) + count) * kIpvsRowStride > rows.ElementLength())
+    throw Napi::RangeError::New(env, std::string(fn) + ": rows " + std::to_string(start) + "+" + std::to_string(count) +
+                                         " exceed the " + std::to_string(rows.ElementLength() / kIpvsRowStride) + " rows");
+  if (info.Length() <= 5 || !info[5].IsArray()) throw Napi::TypeError::New(env, std::string(fn) + ": schedulers must be an array of strings");
+  Napi::Array names = info[5].As<Napi::Array>();
+  std::vector<std::string> scheds(names.Length());
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    Napi::Value n = names.Get(i);
+    if (!n.IsString()) throw Napi::TypeError::New(env, std::string(fn) + ": schedulers must be an array of strings");
+    scheds[i] = n.As<Napi::String>().Utf8Value();
+    if (scheds[i].size() > 15) throw Napi::RangeError::New(env, std::string(fn) + ": scheduler names are at most 15 bytes");
+  }
+  const uint32_t* row = rows.Data() + static_cast<size_t>(start) * kIpvsRowStride;
+  for (uint32_t i = 0; i < count; ++i, row += kIpvsRowStride) {
+    if (row[1] > 0xffff || row[3] > 0xffff)
+      throw Napi::RangeError::New(env, std::string(fn) + ": row " + std::to_string(start + i) + " has protocol or port > 65535");
+    v::ServiceKey k;
+    k.af = v::kAfInet;
+    k.protocol = static_cast<uint16_t>(row[1]);
+    Ipv4FromWord(row[2], k.addr);
+    k.port = static_cast<uint16_t>(row[3]);
+    k.fwmark = 0;
+    if (row[0] == 0) {
+      if (row[4] >= scheds.size())
+        throw Napi::RangeError::New(env, std::string(fn) + ": row " + std::to_string(start + i) + " has no such scheduler index");
+      v::ServiceConfig c;
+      c.key = k;
+      c.scheduler = scheds[row[4]];
+      c.flags = row[5];
+      c.flagsMask = row[6];
+      c.timeout = row[7];
+      c.netmask = row[8];
+      v::EncodeService(w, fam, v::kCmdNewService, c);
+    } else if (row[0] == 1) {
+      if (row[5] > 0xffff || row[6] > 7 || row[7] > 0x7fffffffu)
+        throw Napi::RangeError::New(env, std::string(fn) + ": row " + std::to_string(start + i) + " has port, forward or weight out of range");
+      v::DestConfig d;
+      d.key.af = 0;  // the service's family
+      Ipv4FromWord(row[4], d.key.addr);
+      d.key.port = static_cast<uint16_t>(row[5]);
+      d.fwdMethod = row[6];
+      d.weight = static_cast<int32_t>(row[7]);
+      d.upperThreshold = row[8];
+      d.lowerThreshold = row[9];
+      d.tunType = -1;
+      d.tunPort = 0;
+      d.tunFlags = -1;
+      v::EncodeDest(w, fam, v::kCmdNewDest, k, d, true);
+    } else {
+      throw Napi::RangeError::New(env, std::string(fn) + ": row " + std::to_string(start + i) + " has an unknown kind");
+    }
+  }
+  return env.Undefined();
 }
 
 // ipvsEncodeDaemon(batch, familyId, cmd, state, full, ifname, syncId, maxLen, groupAf,
@@ -321,6 +406,79 @@ Napi::Value DecodeDests(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ipvsDecodeDestColumns(replies, replyOffsets, begin, count, serviceAf, nums, addrs, stats, at):
+// the destinations of replies [begin, begin + count) written as rows at..at+count-1 of columns
+// that lib/ipvs/client.ts turns into Destination objects in JS (setting ~15 named properties and
+// a stats object through N-API per destination cost more than the dump). nums: Float64Array of
+// kDestCols per row:
+//   [af, port, forward, weight, upperThreshold, lowerThreshold, activeConns, inactConns,
+//    persistConns, tunType, tunPort, tunFlags, seen, hasStats]
+// addrs: Uint8Array, 16 bytes per row; stats: BigUint64Array, 10 per row (IPVS_STATS_ATTR_* order).
+constexpr uint32_t kDestCols = 14;
+
+template <typename T>
+T* TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* fn, const char* name,
+            size_t* len) {
+  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + name + " has the wrong type");
+  Napi::TypedArray a = info[i].As<Napi::TypedArray>();
+  *len = a.ElementLength();
+  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
+}
+
+Napi::Value DecodeDestColumns(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsDecodeDestColumns";
+  Napi::Env env = info.Env();
+  ReplySet r = ReplyArgs(info, fn);
+  uint16_t svcAf = AfArg(info, 4, fn, "serviceAf", false);
+  size_t nNums, nAddrs, nStats;
+  double* nums = TypedArg<double>(info, 5, napi_float64_array, fn, "nums", &nNums);
+  uint8_t* addrs = TypedArg<uint8_t>(info, 6, napi_uint8_array, fn, "addrs", &nAddrs);
+  uint64_t* stats = TypedArg<uint64_t>(info, 7, napi_biguint64_array, fn, "stats", &nStats);
+  uint32_t at = U32Arg(info, 8, fn, "at");
+  uint64_t end = static_cast<uint64_t>(at) + r.count;
+  if (end * kDestCols > nNums || end * 16 > nAddrs || end * 10 > nStats)
+    throw Napi::RangeError::New(env, std::string(fn) + ": rows " + std::to_string(at) + "+" + std::to_string(r.count) +
+                                         " exceed the output columns");
+  for (uint32_t k = 0; k < r.count; ++k) {
+    const uint8_t* p;
+    size_t len;
+    if (!MessageAt(r, k, &p, &len)) DecodeFail(env, fn, k, "offset outside the buffer");
+    v::DestInfo d;
+    std::string err;
+    if (!v::DecodeDest(p, len, svcAf, &d, &err)) DecodeFail(env, fn, k, err);
+    size_t row = static_cast<size_t>(at) + k;
+    double* n = nums + row * kDestCols;
+    n[0] = d.key.af;
+    n[1] = d.key.port;
+    n[2] = d.fwdMethod;
+    n[3] = d.weight;
+    n[4] = d.upperThreshold;
+    n[5] = d.lowerThreshold;
+    n[6] = d.activeConns;
+    n[7] = d.inactConns;
+    n[8] = d.persistConns;
+    n[9] = d.tunType;
+    n[10] = d.tunPort;
+    n[11] = d.tunFlags;
+    n[12] = d.seen;
+    n[13] = d.hasStats ? 1 : 0;
+    std::memcpy(addrs + row * 16, d.key.addr, 16);
+    uint64_t* s = stats + row * 10;
+    s[0] = d.stats.conns;
+    s[1] = d.stats.inPkts;
+    s[2] = d.stats.outPkts;
+    s[3] = d.stats.inBytes;
+    s[4] = d.stats.outBytes;
+    s[5] = d.stats.cps;
+    s[6] = d.stats.inPps;
+    s[7] = d.stats.outPps;
+    s[8] = d.stats.inBps;
+    s[9] = d.stats.outBps;
+  }
+  return env.Undefined();
+}
+
 // ipvsDecodeDaemons(replies, replyOffsets, begin, count) -> RawIpvsDaemon[]
 Napi::Value DecodeDaemons(const Napi::CallbackInfo& info) {
   const char* fn = "ipvsDecodeDaemons";
@@ -390,11 +548,13 @@ void InitIpvs(Napi::Env env, Napi::Object exports) {
   exports.Set("ipvsEncodeService", Napi::Function::New(env, EncodeService, "ipvsEncodeService"));
   exports.Set("ipvsEncodeServiceKey", Napi::Function::New(env, EncodeServiceKey, "ipvsEncodeServiceKey"));
   exports.Set("ipvsEncodeDest", Napi::Function::New(env, EncodeDest, "ipvsEncodeDest"));
+  exports.Set("ipvsEncodeMany", Napi::Function::New(env, EncodeMany, "ipvsEncodeMany"));
   exports.Set("ipvsEncodeDaemon", Napi::Function::New(env, EncodeDaemon, "ipvsEncodeDaemon"));
   exports.Set("ipvsEncodeTimeouts", Napi::Function::New(env, EncodeTimeouts, "ipvsEncodeTimeouts"));
   exports.Set("ipvsEncodeBare", Napi::Function::New(env, EncodeBare, "ipvsEncodeBare"));
   exports.Set("ipvsDecodeServices", Napi::Function::New(env, DecodeServices, "ipvsDecodeServices"));
   exports.Set("ipvsDecodeDests", Napi::Function::New(env, DecodeDests, "ipvsDecodeDests"));
+  exports.Set("ipvsDecodeDestColumns", Napi::Function::New(env, DecodeDestColumns, "ipvsDecodeDestColumns"));
   exports.Set("ipvsDecodeDaemons", Napi::Function::New(env, DecodeDaemons, "ipvsDecodeDaemons"));
   exports.Set("ipvsDecodeConfig", Napi::Function::New(env, DecodeConfig, "ipvsDecodeConfig"));
   exports.Set("ipvsDecodeInfo", Napi::Function::New(env, DecodeInfo, "ipvsDecodeInfo"));
