@@ -38,6 +38,12 @@ constexpr size_t kAnswerBudget = 4096;
 #define NLM_F_ACK_TLVS 0x200
 #endif
 
+// The kernel reports -errno with errno in 1..4095 (include/linux/err.h MAX_ERRNO); any other
+// value in an error or DONE message is a malformed answer (and negating INT_MIN would overflow).
+int ErrnoFromKernel(int32_t negative) {
+  return (negative < 0 && negative >= -4095) ? -negative : EPROTO;
+}
+
 SysError Sys(int err, std::string what) {
   SysError e;
   e.err = err;
@@ -64,7 +70,7 @@ void ParseError(const nl::MessageView& m, ItemResult* r) {
   if (m.payloadLen >= sizeof(int32_t)) std::memcpy(&err, m.payload, sizeof err);
   if (err == 0) return;
   r->status = ItemStatus::Failed;
-  r->error = -err;
+  r->error = ErrnoFromKernel(err);
   if (!(m.hdr->nlmsg_flags & NLM_F_ACK_TLVS)) return;
   // struct nlmsgerr { int error; struct nlmsghdr msg; } then, unless NLM_F_CAPPED, the rest of
   // the original request, then the TLVs (net/netlink/af_netlink.c netlink_ack).
@@ -409,7 +415,7 @@ bool NetlinkSocket::runDump(const uint8_t* msg, size_t index, const ExecOptions&
           r.status = ItemStatus::Ok;
           if (st < 0) {
             r.status = ItemStatus::Failed;
-            r.error = -st;
+            r.error = ErrnoFromKernel(st);
             if ((m.hdr->nlmsg_flags & NLM_F_ACK_TLVS) && m.payloadLen > sizeof st)
               ParseExtAck(m.payload + sizeof st, m.payloadLen - sizeof st, &r);
           }
