@@ -33,6 +33,16 @@ export function useNetns(prefix = 'lvskit-t'): { readonly name: string } {
   });
   afterAll(() => {
     if (state.name) deleteNetns(state.name);
+    state.name = '';
+  });
+  // A worker that exits without reaching afterAll must still remove what it made.
+  process.once('exit', () => {
+    if (!state.name) return;
+    try {
+      deleteNetns(state.name);
+    } catch {
+      /* already gone */
+    }
   });
   return state;
 }

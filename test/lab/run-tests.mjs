@@ -20,7 +20,7 @@
 // exit: 0 all good; 1 a test failed, a tier errored, or (CI) a real-kernel tier did not run;
 //       2 usage; 130 interrupted
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { release } from 'node:os';
@@ -254,6 +254,28 @@ function table(rows) {
   return out.join('\n');
 }
 
+/**
+ * Test files name their namespaces `lvskit-<what>-<pid>[-<n>]` (test/helpers/kernel.ts useNetns). A
+ * worker killed before its afterAll can leave one behind: remove those whose process is gone, so
+ * a run leaves the host as it found it. Only names of that exact shape, only on the host.
+ */
+function sweepTestNamespaces() {
+  const removed = [];
+  let names = [];
+  try {
+    names = readdirSync('/run/netns');
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = /^lvskit-[a-z0-9-]+?-(\d+)(?:-\d+)?$/.exec(name);
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    const r = spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    if (r.status === 0) removed.push(name);
+  }
+  return removed;
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!existsSync(VITEST)) {
@@ -269,6 +291,8 @@ async function main() {
 
   const problems = [];
   const warnings = [];
+  const swept = sweepTestNamespaces();
+  if (swept.length) warnings.push(`removed ${swept.length} test namespace(s) a test process left behind: ${swept.join(', ')}`);
   for (const r of rows) {
     if (r.failed) problems.push(`${r.tier}: ${r.failed} test(s) failed`);
     if (r.status === 'error') problems.push(`${r.tier}: ${r.note}`);
