@@ -1,67 +1,21 @@
 // Fuzz target: IPVS generic netlink replies (service, destination, daemon, timeouts, info): every ipvs::Decode*.
 //
 // lvskit-fuzz-requires: src/families/ipvs.cc
-//
-// The decoders take one whole netlink message (nlmsghdr included) and its length, as the binding
-// hands them each reply of a dump. Two shapes are fed: the whole input as one message, exactly
-// as long as the buffer libFuzzer allocated (so a decoder that trusts nlmsg_len over `len` reads
-// out of bounds and ASan stops it), and every message the codec's MessageIterator finds in the
-// input taken as a datagram (a dump's multipart answer), each handed with its own nlmsg_len.
-// Property: a decoder either succeeds, or fails with a message; it never fails silently.
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-
-#include "codec/nlattr.h"
+// Inputs and the property: decoder_harness.h.
+#include "decoder_harness.h"
 #include "families/ipvs.h"
 
 using namespace lvskit;
 
-namespace {
-
-void Expect(bool ok, const std::string& err) {
-  if (!ok && err.empty()) {
-    std::fprintf(stderr, "property failed: decoder returned false without an error message\n");
-    std::abort();
-  }
-}
-
-void DecodeOne(const uint8_t* msg, size_t len) {
-  {
-    ipvs::ServiceInfo s;
-    std::string err;
-    Expect(ipvs::DecodeService(msg, len, &s, &err), err);
-  }
-  for (uint16_t af : {uint16_t(2), uint16_t(10), uint16_t(0)}) {
-    ipvs::DestInfo d;
-    std::string err;
-    Expect(ipvs::DecodeDest(msg, len, af, &d, &err), err);
-  }
-  {
-    ipvs::DaemonInfo d;
-    std::string err;
-    Expect(ipvs::DecodeDaemon(msg, len, &d, &err), err);
-  }
-  {
-    ipvs::ConfigInfo c;
-    std::string err;
-    Expect(ipvs::DecodeConfig(msg, len, &c, &err), err);
-  }
-  {
-    ipvs::InfoReply i;
-    std::string err;
-    Expect(ipvs::DecodeInfo(msg, len, &i, &err), err);
-  }
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  DecodeOne(data, size);
-  nl::MessageIterator it(data, size);
-  nl::MessageView m;
-  int n = 0;
-  while (it.next(m) && n++ < 64) DecodeOne(reinterpret_cast<const uint8_t*>(m.hdr), m.hdr->nlmsg_len);
-  return 0;
+  return fuzz::FeedMessages(data, size, [](const uint8_t* msg, size_t len) {
+    fuzz::ExpectDecodes<ipvs::ServiceInfo>(msg, len, ipvs::DecodeService);
+    for (uint16_t af : {uint16_t(2), uint16_t(10), uint16_t(0)})  // the dest decoder takes the service's family
+      fuzz::ExpectDecodes<ipvs::DestInfo>(msg, len, [af](const uint8_t* p, size_t l, ipvs::DestInfo* d, std::string* e) {
+        return ipvs::DecodeDest(p, l, af, d, e);
+      });
+    fuzz::ExpectDecodes<ipvs::DaemonInfo>(msg, len, ipvs::DecodeDaemon);
+    fuzz::ExpectDecodes<ipvs::ConfigInfo>(msg, len, ipvs::DecodeConfig);
+    fuzz::ExpectDecodes<ipvs::InfoReply>(msg, len, ipvs::DecodeInfo);
+  });
 }
