@@ -16,6 +16,7 @@ export {
   IPVSADM_DEFAULT_PERSISTENCE,
   type IpvsadmCommand,
   type RulesCommand,
+  type RulesPosition,
   type ListOptions,
   type ParseArgsOptions,
   type ParseRulesOptions,

@@ -58,8 +58,23 @@ export type IpvsadmCommand =
   | { cmd: 'help' }
   | { cmd: 'version' };
 
-/** A command from a rules file, with where it came from. */
-export type RulesCommand = IpvsadmCommand & { line: number };
+/** Where a rules-file command stands in its file (1-based columns), for errors found after parsing. */
+export interface RulesPosition {
+  /** The line's text, as RulesParseError.lineText gives it (without the line end). */
+  text: string;
+  /** Column of the command's first token. */
+  column: number;
+  /** Column of the service's value token (the address or mark; the option's own token when glued). */
+  serviceColumn?: number;
+  /** Column of the real server's value token (-r ADDR). */
+  serverColumn?: number;
+}
+
+/**
+ * A command from a rules file, with where it came from: `line` (1-based) and, from parseRules,
+ * `position` (the line's text and the columns servicesFromRules reports errors at).
+ */
+export type RulesCommand = IpvsadmCommand & { line: number; position?: RulesPosition };
 
 /** A command-line error: the message ipvsadm would give, and the index of the token at fault. */
 export class IpvsadmArgsError extends ValidationError {
@@ -333,10 +348,11 @@ function scan(args: readonly string[]): { occ: Occurrence[]; rest: { value: stri
           occ.push({ def, value: undefined, index: i, valueIndex: i });
           continue;
         }
-        const glued = a.slice(k + 1);
+        // popt drops one '=' between a short option and its glued value: '-s=rr' is '-s rr'
+        const glued = a[k + 1] === '=' ? a.slice(k + 2) : a.slice(k + 1);
         const at = i;
         let value: string | undefined;
-        if (glued !== '') value = glued;
+        if (k + 1 < a.length) value = glued;
         else if (def.arg === 'required') {
           if (i + 1 >= args.length) throw new IpvsadmArgsError(`-${def.short}: missing argument`, i);
           value = args[++i]!;
@@ -351,6 +367,11 @@ function scan(args: readonly string[]): { occ: Occurrence[]; rest: { value: stri
   return { occ, rest };
 }
 
+/** '--scheduler' or '-s', as the occurrence was written. */
+function optionAsWritten(o: Occurrence, args: readonly string[]): string {
+  return args[o.index]!.startsWith('--') || !o.def.short ? `--${o.def.long}` : `-${o.def.short}`;
+}
+
 export interface ParseArgsOptions {
   /** Host and service names (default: /etc/hosts and /etc/services, read when a name appears). */
   resolver?: NameResolver;
@@ -361,6 +382,16 @@ export interface ParseArgsOptions {
  * messages. Throws IpvsadmArgsError.
  */
 export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOptions = {}): IpvsadmCommand {
+  return parseCommand(args, options, {});
+}
+
+/** Where a command's service and real server were given: indexes of their value tokens. */
+interface ArgPositions {
+  service?: number;
+  server?: number;
+}
+
+function parseCommand(args: readonly string[], options: ParseArgsOptions, at: ArgPositions): IpvsadmCommand {
   const resolver = options.resolver ?? filesResolver();
   const { occ, rest } = scan(args);
   const first = occ[0];
@@ -424,6 +455,7 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
       case 'udp':
       case 'sctp': {
         set('service-address', o.index);
+        at.service = o.valueIndex;
         protocol = id;
         const p = parseHostPort(v, protocol, resolver);
         if (!p) fail('illegal virtual server address[:port] specified', o.valueIndex);
@@ -433,6 +465,7 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
       }
       case 'fwmark': {
         set('service-address', o.index);
+        at.service = o.valueIndex;
         // ipvsadm takes 1..4294967295 but -S writes marks above 2^31-1 with %d (negative); we read
         // those back too (-2147483648..-1 as their 32-bit value), so our own saves round-trip
         const n = strtolDecimal(v);
@@ -443,7 +476,7 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
       }
       case 'scheduler':
         set('scheduler', o.index);
-        scheduler = v.slice(0, 15);
+        scheduler = kernelName('scheduler', optionAsWritten(o, args), v, o.valueIndex, fail);
         break;
       case 'persistent': {
         set('persistent', o.index);
@@ -467,6 +500,7 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
         break;
       case 'real-server':
         set('real-server', o.index);
+        at.server = o.valueIndex;
         real = { text: v, index: o.valueIndex };
         break;
       case 'fwd:masq':
@@ -517,7 +551,7 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
         break;
       case 'pe':
         set('pe', o.index);
-        pe = v;
+        pe = kernelName('persistence engine', optionAsWritten(o, args), v, o.valueIndex, fail);
         break;
       case 'sched-flags':
         set('sched-flags', o.index);
@@ -708,6 +742,26 @@ export function parseIpvsadmArgs(args: readonly string[], options: ParseArgsOpti
   }
 }
 
+/** IP_VS_SCHEDNAME_MAXLEN and IP_VS_PENAME_MAXLEN (include/uapi/linux/ip_vs.h) less the NUL. */
+const IPVS_NAME_MAX = 15;
+
+/**
+ * A scheduler or persistence-engine name as the kernel can hold it: at most 15 characters (its
+ * 16-byte fields keep a NUL) of a-z, 0-9 and _ (the kernel finds both by module name,
+ * ip_vs_<name> / ip_vs_pe_<name>: any other name is "not found"). ipvsadm passes any text on (and
+ * truncates a long -s to 15) for the kernel to refuse; we refuse it here, naming the option and
+ * the value. 'ipvsadm' is refused too: no module has that name, and a rules file cannot carry it
+ * (ipvsadm -R, and parseRules, drop that word wherever it stands). An empty value is ipvsadm's
+ * "not given" (-s '' is wlc, --pe '' none).
+ */
+function kernelName(what: 'scheduler' | 'persistence engine', opt: string, v: string, index: number, fail: (m: string, i: number) => never): string {
+  const bad = (why: string): never => fail(`${opt}: invalid ${what} name '${v}': ${why}`, index);
+  if (v.length > IPVS_NAME_MAX) bad(`longer than the kernel's ${IPVS_NAME_MAX} characters`);
+  if (!/^[a-z0-9_]*$/.test(v)) bad('the kernel knows only names of a-z, 0-9 and _');
+  if (v === 'ipvsadm') bad("no such module, and a rules file cannot carry the word 'ipvsadm'");
+  return v;
+}
+
 function parseSchedFlags(sched: string, text: string, fail: (m: string) => never): NonNullable<ServiceSpec['flags']> {
   const f: NonNullable<ServiceSpec['flags']> = {};
   for (const flag of text.split(',').filter((x) => x !== '')) {
@@ -783,8 +837,9 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Rules
     if (toks.length === 0) return;
     const firstCol = toks[0]!.column;
     let c: IpvsadmCommand;
+    const at: ArgPositions = {};
     try {
-      c = parseIpvsadmArgs(toks.map((t) => t.text), { resolver });
+      c = parseCommand(toks.map((t) => t.text), { resolver }, at);
     } catch (e) {
       if (e instanceof IpvsadmArgsError) {
         const col = e.tokenIndex >= 0 && e.tokenIndex < toks.length ? toks[e.tokenIndex]!.column : firstCol;
@@ -793,7 +848,10 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Rules
       throw e;
     }
     if (NOT_IN_RULES.has(c.cmd)) throw new RulesParseError(source, i + 1, firstCol, lineText, `'${toks[0]!.text}' (${c.cmd}) cannot appear in a rules file`);
-    out.push({ ...c, line: i + 1 });
+    const position: RulesPosition = { text: lineText, column: firstCol };
+    if (at.service !== undefined) position.serviceColumn = toks[at.service]!.column;
+    if (at.server !== undefined) position.serverColumn = toks[at.server]!.column;
+    out.push({ ...c, line: i + 1, position });
   });
   return out;
 }
@@ -801,7 +859,10 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Rules
 /**
  * Folds rules commands into the services they leave behind, starting from `initial` (default:
  * none), as running them in order would. Throws RulesParseError for a command that would fail
- * (adding a service twice, a destination to a missing service...).
+ * (adding a service twice, a destination to a missing service...), at the command's line, with
+ * the line's text and the column of the service or real-server token at fault (commands from
+ * parseRules carry them in `position`; a command built by hand without one gets column 1 and an
+ * empty line text).
  */
 export function servicesFromRules(commands: readonly RulesCommand[], initial: readonly StateService[] = [], source = 'rules'): StateService[] {
   const services = new Map<string, { spec: ServiceSpec; dests: Map<string, DestinationSpec> }>();
@@ -813,35 +874,38 @@ export function servicesFromRules(commands: readonly RulesCommand[], initial: re
     const { destinations: _d, ...spec } = s;
     services.set(sid(s.key), { spec, dests });
   }
-  const bad = (c: RulesCommand, msg: string): never => {
-    throw new RulesParseError(source, c.line, 1, '', msg);
+  /** The error at the command's service ('service') or real-server ('server') token. */
+  const bad = (c: RulesCommand, token: 'service' | 'server', msg: string): never => {
+    const p = c.position;
+    const column = (token === 'server' ? p?.serverColumn : p?.serviceColumn) ?? p?.column ?? 1;
+    throw new RulesParseError(source, c.line, column, p?.text ?? '', msg);
   };
   for (const c of commands) {
     switch (c.cmd) {
       case 'add-service':
-        if (services.has(sid(c.service.key))) bad(c, 'Service already exists');
+        if (services.has(sid(c.service.key))) bad(c, 'service', 'Service already exists');
         services.set(sid(c.service.key), { spec: c.service, dests: new Map() });
         break;
       case 'edit-service': {
-        const s = services.get(sid(c.service.key)) ?? bad(c, 'No such service');
+        const s = services.get(sid(c.service.key)) ?? bad(c, 'service', 'No such service');
         s.spec = c.service;
         break;
       }
       case 'delete-service':
-        if (!services.delete(sid(c.key))) bad(c, 'No such service');
+        if (!services.delete(sid(c.key))) bad(c, 'service', 'No such service');
         break;
       case 'add-server':
       case 'edit-server': {
-        const s = services.get(sid(c.key)) ?? bad(c, 'Service not defined');
+        const s = services.get(sid(c.key)) ?? bad(c, 'service', 'Service not defined');
         const exists = s.dests.has(did(c.destination));
-        if (c.cmd === 'add-server' && exists) bad(c, 'Destination already exists');
-        if (c.cmd === 'edit-server' && !exists) bad(c, 'No such destination');
+        if (c.cmd === 'add-server' && exists) bad(c, 'server', 'Destination already exists');
+        if (c.cmd === 'edit-server' && !exists) bad(c, 'server', 'No such destination');
         s.dests.set(did(c.destination), c.destination);
         break;
       }
       case 'delete-server': {
-        const s = services.get(sid(c.key)) ?? bad(c, 'Service not defined');
-        if (!s.dests.delete(did(c.destination))) bad(c, 'No such destination');
+        const s = services.get(sid(c.key)) ?? bad(c, 'service', 'Service not defined');
+        if (!s.dests.delete(did(c.destination))) bad(c, 'server', 'No such destination');
         break;
       }
       case 'flush':

@@ -51,7 +51,8 @@ const DICT = [
   '10.0.0.1', '10.0.0.1:80', '0x0a.1', '012.0.0.1', '4294967295', '4294967296', '[::1]:80', '[::ffff:1.2.3.4]:0', '[fe80::1%eth0]:1',
   '[::1]', '[::1]:', '::', ':::', '1.2.3.4:', ':80', 'web:http', 'localhost:domain', '0', '-0', '+1', '-2147483648', '2147483647', '2147483648',
   '99999999999999999999999999', '1e3', '0x10', 'NaN', 'Infinity', '65535', '65536', '2678400', '2678401', 'sh-port,mh-port', 'flag-1,,flag-3',
-  'gue', 'gre', 'ipip', 'sip', 'rr', 'mh', 'sh', '255.255.255.0', '128', '129', '\u00a0', '\u2028', '\u0000', '\ufeff', '\ud800', '😀',
+  'gue', 'gre', 'ipip', 'sip', 'rr', 'mh', 'sh', '-srr', '-s=rr', '-s#x', '-sipvsadm', '--scheduler=', '--scheduler=wlc', '--pe=sip', '--pe=#y', '--pe=ipvsadm',
+  '--pe=', '-p360', '-p=30', '-w5', '-w=5', 'aaaaaaaaaaaaaaa', 'aaaaaaaaaaaaaaaa', 'RR', '255.255.255.0', '128', '129', '\u00a0', '\u2028', '\u0000', '\ufeff', '\ud800', '😀',
 ];
 
 const hugeNumber = fc.oneof(
@@ -142,15 +143,17 @@ function checkError(e: unknown, text: string, fromFold: boolean): void {
   if (!(e instanceof RulesParseError)) throw new Error(`not a RulesParseError: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
   const lines = text.split('\n');
   expect(Number.isInteger(e.line) && e.line >= 1 && e.line <= lines.length, `line ${e.line} of ${lines.length}`).toBe(true);
+  // the parser's errors and servicesFromRules' alike: the line's text, the column of a token in it
   const lt = lineOf(text, e.line);
+  expect(e.lineText).toBe(lt);
+  expect(Number.isInteger(e.column) && e.column >= 1 && e.column <= lt.length, `column ${e.column} of ${lt.length}`).toBe(true);
+  // the column points at a token start
+  expect(lt[e.column - 1]).not.toMatch(/[ \t\r]/);
+  if (e.column > 1) expect(lt[e.column - 2]).toMatch(/[ \t\r\n]/);
   if (fromFold) {
-    // servicesFromRules knows only the command's line number (column 1, no line text)
-    expect(e.column).toBe(1);
-  } else {
-    expect(e.lineText).toBe(lt);
-    expect(Number.isInteger(e.column) && e.column >= 1 && e.column <= lt.length, `column ${e.column} of ${lt.length}`).toBe(true);
-    // the column points at a token start
-    expect(lt[e.column - 1]).not.toMatch(/[ \t\r]/);
+    // at the service's or the real server's token
+    const token = lt.slice(e.column - 1).split(/[ \t\r]/)[0]!;
+    expect(token, `${e.reason} at '${token}'`).not.toBe('');
   }
   expect(e.reason.length).toBeGreaterThan(0);
 }
@@ -192,10 +195,8 @@ describe('rules text fuzz: parseRules / servicesFromRules', () => {
           checkError(e, text, true);
           return;
         }
-        // whatever was accepted is written back and read back the same, except names the format
-        // cannot carry: a scheduler or persistence engine given glued ('-s#x', '--pe=ipvsadm') that
-        // starts with '#' or is 'ipvsadm' is written as its own token, which the reader drops
-        if (services.some((s) => [s.scheduler, s.persistenceEngine].some((n) => n !== undefined && (n.startsWith('#') || n === 'ipvsadm')))) return;
+        // whatever was accepted (glued values such as '-srr' and '--pe=sip' included) is written
+        // back and read back the same
         const again = servicesFromRules(parseRules(emitRules(services), { resolver }));
         expect(comparable(again)).toEqual(comparable(services));
       }),

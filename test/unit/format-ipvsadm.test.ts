@@ -159,9 +159,77 @@ describe('parse: what ipvsadm -R reads', () => {
     expect(() => parseRules('-A -t 10.0.0.1:80 -s rr\n-L -n\n', { resolver: noNames })).toThrow(/rules:2:1: '-L' \(list\) cannot appear in a rules file/);
   });
 
-  it('folding: a command that would fail names its line', () => {
-    expect(() => servicesFromRules(parseRules('-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80\n', { resolver: noNames }))).toThrow(/rules:2:1: Service already exists/);
-    expect(() => servicesFromRules(parseRules('-a -t 10.0.0.1:80 -r 10.1.0.1\n', { resolver: noNames }))).toThrow(/Service not defined/);
+  it('folding: a command that would fail names its line, the column of the token at fault and the line', () => {
+    const foldError = (text: string): RulesParseError => {
+      try {
+        servicesFromRules(parseRules(text, { resolver: noNames, source: 'lb.rules' }), [], 'lb.rules');
+      } catch (e) {
+        expect(e).toBeInstanceOf(RulesParseError);
+        return e as RulesParseError;
+      }
+      throw new Error(`no error for ${JSON.stringify(text)}`);
+    };
+    const pos = (e: RulesParseError) => [e.line, e.column, e.lineText, e.reason];
+    // the service's value token (after blanks and a comment line, indented with a tab)
+    expect(pos(foldError('-A -t 10.0.0.1:80\n# again\n\t-A   -t 10.0.0.1:80 -s rr\n'))).toEqual([3, 10, '\t-A   -t 10.0.0.1:80 -s rr', 'Service already exists']);
+    // glued: the option's own token
+    expect(pos(foldError('-E -t10.0.0.9:80 -s rr\n'))).toEqual([1, 4, '-E -t10.0.0.9:80 -s rr', 'No such service']);
+    expect(pos(foldError('ipvsadm -D --tcp-service=10.0.0.9:80\n'))).toEqual([1, 12, 'ipvsadm -D --tcp-service=10.0.0.9:80', 'No such service']);
+    expect(pos(foldError('-a -t 10.0.0.1:80 -r 10.1.0.1\n'))).toEqual([1, 7, '-a -t 10.0.0.1:80 -r 10.1.0.1', 'Service not defined']);
+    // the real server's token
+    const two = '-A -f 7 -s rr\r\n-a -f 7 -r 10.1.0.1:80 -m\n-a -r 10.1.0.1:80 -f 7 -m -w 2\n';
+    expect(pos(foldError(two))).toEqual([3, 7, '-a -r 10.1.0.1:80 -f 7 -m -w 2', 'Destination already exists']);
+    expect(pos(foldError('-A -u [2001:db8::1]:53\n-e -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m\n'))).toEqual([2, 27, '-e -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m', 'No such destination']);
+    expect(pos(foldError('-A -t 10.0.0.1:80\n-d -t 10.0.0.1:80 -r10.1.0.7\n'))).toEqual([2, 19, '-d -t 10.0.0.1:80 -r10.1.0.7', 'No such destination']);
+    // the message shows the line and a caret under the token, like the parser's own errors
+    expect(foldError('-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80 -s rr\n').message).toBe('lb.rules:2:7: Service already exists\n  -A -t 10.0.0.1:80 -s rr\n' + ' '.repeat(2 + 6) + '^');
+    // commands built by hand (no position) still name their line
+    expect(() => servicesFromRules([{ cmd: 'delete-service', key: { fwmark: 3 }, line: 12 }])).toThrow(/rules:12:1: No such service/);
+  });
+
+  it('glued values: what popt (ipvsadm 1.31) accepts, checked in the lab VM', () => {
+    const one = (line: string) => parseIpvsadmArgs(line.split(' '), { resolver: noNames });
+    const svc = (line: string) => (one(line) as { service: { scheduler?: string; persistence?: { timeout: number }; persistenceEngine?: string } }).service;
+    // ipvsadm -Sn printed '-s rr' for each of these
+    for (const l of ['-A -t 1.2.3.4:80 -srr', '-A -t 1.2.3.4:80 --scheduler=rr', '-A -t 1.2.3.4:80 -s rr', '-A -t 1.2.3.4:80 -s=rr', '-At1.2.3.4:80 -srr'])
+      expect(svc(l).scheduler, l).toBe('rr');
+    expect(svc('-A -t 1.2.3.4:80 -s rr -p360 --pe=sip')).toMatchObject({ persistence: { timeout: 360 }, persistenceEngine: 'sip' });
+    expect(svc('-A -t 1.2.3.4:80 -s rr -p=30')).toMatchObject({ persistence: { timeout: 30 } });
+    // --scheduler= is wlc, --pe= none (ipvsadm -Sn: '-s wlc', no --pe)
+    expect(svc('-A -t 1.2.3.4:80 --scheduler=').scheduler).toBe('wlc');
+    expect(svc('-A -t 1.2.3.4:80 -s rr -p --pe=').persistenceEngine).toBeUndefined();
+    expect(one('-a -t 1.2.3.4:80 -r 10.0.0.1 -w5')).toMatchObject({ destination: { weight: 5 } });
+    expect(one('-a -t 1.2.3.4:80 -r 10.0.0.1 -w=5')).toMatchObject({ destination: { weight: 5 } });
+  });
+
+  it('scheduler and persistence-engine names the kernel cannot hold are refused with line, column, option and value', () => {
+    const err = (text: string): RulesParseError => {
+      try {
+        parseRules(text, { resolver: noNames });
+      } catch (e) {
+        expect(e).toBeInstanceOf(RulesParseError);
+        return e as RulesParseError;
+      }
+      throw new Error(`no error for ${JSON.stringify(text)}`);
+    };
+    const cases: [string, number, string][] = [
+      // ipvsadm passes each of these on and the kernel answers "Scheduler or persistence engine not found"
+      ['-A -t 1.2.3.4:80 -s#x', 18, "-s: invalid scheduler name '#x'"],
+      ['-A -t 1.2.3.4:80 -s RR', 21, "-s: invalid scheduler name 'RR'"],
+      ['-A -t 1.2.3.4:80 --scheduler aaaaaaaaaaaaaaaa', 30, "--scheduler: invalid scheduler name 'aaaaaaaaaaaaaaaa': longer than the kernel's 15 characters"],
+      ['-A -t 1.2.3.4:80 -s rr -p --pe=#y', 27, "--pe: invalid persistence engine name '#y'"],
+      ['-A -t 1.2.3.4:80 -s rr -p --pe=ipvsadm', 27, "--pe: invalid persistence engine name 'ipvsadm'"],
+      ['-A -t 1.2.3.4:80 -s rr -p --pe sip.x', 32, "--pe: invalid persistence engine name 'sip.x'"],
+      ['-A -u 1.2.3.4:80 -os=ipvsadm', 18, "-s: invalid scheduler name 'ipvsadm'"],
+    ];
+    for (const [line, column, reason] of cases) {
+      const e = err(`# x\n${line}\n`);
+      expect([e.line, e.column, e.lineText], line).toEqual([2, column, line]);
+      expect(e.reason, line).toContain(reason);
+    }
+    // 15 characters is the most the kernel's 16-byte fields hold
+    expect(parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-s', 'a'.repeat(15)])).toMatchObject({ service: { scheduler: 'a'.repeat(15) } });
+    expect(() => parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-p', '--pe', 'a'.repeat(16)])).toThrow(/--pe: invalid persistence engine name 'a{16}'/);
   });
 });
 
