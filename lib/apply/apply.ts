@@ -1,47 +1,71 @@
-// apply(): read the kernel's state, plan the changes to the desired state (plan.ts), and send them
-// in one batch; optionally drain removed destinations first, roll back on failure, or only print.
-import type { Ipvs } from '../ipvs/client.js';
-import type { BatchReport } from '../batch.js';
-import type { Rtnl } from '../rtnl/handle.js';
-import { LvskitError } from '../errors.js';
-import { formatAddress, parsePrefix } from '../rtnl/ip.js';
+// apply(): read the kernel's state, plan the changes to the desired state (plan.ts), and send them:
+// addresses and routes over rtnetlink first, then the IPVS part in one batch; optionally drain
+// removed destinations first, roll back on failure, or only print.
+import { Ipvs } from '../ipvs/client.js';
+import type { BatchReport, ItemResult } from '../batch.js';
+import { BatchError } from '../batch.js';
+import { Rtnl } from '../rtnl/handle.js';
+import type { RouteSpec } from '../rtnl/route-types.js';
+import type { AddressBatchOp } from '../rtnl/address.js';
+import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
+import { canonicalAddress, formatAddress, parsePrefix } from '../rtnl/ip.js';
 import { destinationId, serviceId, stateServicesOf, validateState, type LvsState, type StateAddress, type StateRoute } from '../format/state.js';
-import { describeOp, planChanges, type DrainTarget, type Plan, type PlanOp, type PlanOptions } from './plan.js';
+import { describeOp, planChanges, routeFamily, routeId, type DrainTarget, type Plan, type PlanOp, type PlanOptions } from './plan.js';
 
 export interface ReadStateOptions {
   /** With an Rtnl handle (same namespace), also read the addresses on `interfaces` and the routes of `tables`. */
   rtnl?: Rtnl;
-  /** Interfaces whose addresses are managed (default: none). */
+  /** Interfaces whose addresses are managed (default: none). Only scope-global addresses are read. */
   interfaces?: string[];
   /** Route tables that are managed (default: none). Only routes we could have added (protocol boot/static) are read. */
   tables?: number[];
 }
 
-/** Reads the whole IPVS state (services with destinations in the kernel's list order, timeouts, daemons). */
-export async function readState(ipvs: Ipvs, options: ReadStateOptions = {}): Promise<LvsState> {
-  const [services, timeouts, daemons] = await Promise.all([ipvs.listAll(), ipvs.getTimeouts(), ipvs.listDaemons()]);
-  const state: LvsState = { services: stateServicesOf(services), timeouts, syncDaemons: daemons };
-  if (options.rtnl && options.interfaces?.length) {
-    const links = await options.rtnl.links.list();
-    const names = new Map(links.map((l) => [l.index, l.name]));
-    const addrs = await options.rtnl.addresses.list();
-    state.addresses = addrs
-      .filter((a) => a.scope === 'global' && options.interfaces!.includes(names.get(a.index) ?? ''))
-      .map((a) => ({ interface: names.get(a.index)!, address: `${a.address}/${a.prefixLength}` }));
+/**
+ * Reads the state. With an Ipvs handle: the whole IPVS state (services with destinations in the
+ * kernel's list order, timeouts, daemons), plus addresses and routes when `options.rtnl` is given.
+ * With an Rtnl handle: only the addresses on `interfaces` and the routes of `tables`.
+ */
+export function readState(rtnl: Rtnl, options?: Omit<ReadStateOptions, 'rtnl'>): Promise<LvsState>;
+export function readState(ipvs: Ipvs, options?: ReadStateOptions): Promise<LvsState>;
+export async function readState(handle: Ipvs | Rtnl, options: ReadStateOptions = {}): Promise<LvsState> {
+  const { ipvs, rtnl } = handlesOf(handle, options.rtnl, 'options.rtnl');
+  const state: LvsState = {};
+  if (ipvs) {
+    const [services, timeouts, daemons] = await Promise.all([ipvs.listAll(), ipvs.getTimeouts(), ipvs.listDaemons()]);
+    Object.assign(state, { services: stateServicesOf(services), timeouts, syncDaemons: daemons });
   }
-  if (options.rtnl && options.tables?.length) {
-    const links = await options.rtnl.links.list();
-    const names = new Map(links.map((l) => [l.index, l.name]));
+  if (rtnl) Object.assign(state, await readNet(rtnl, options.interfaces ?? [], options.tables ?? [], await linkNames(rtnl)));
+  return state;
+}
+
+async function linkNames(rtnl: Rtnl): Promise<Map<number, string>> {
+  return new Map((await rtnl.links.list()).map((l) => [l.index, l.name]));
+}
+
+async function readNet(rtnl: Rtnl, interfaces: string[], tables: number[], names: Map<number, string>): Promise<LvsState> {
+  const state: LvsState = {};
+  const nameOf = (i: number) => names.get(i) ?? String(i);
+  if (interfaces.length) {
+    const addrs = await rtnl.addresses.list();
+    state.addresses = addrs
+      .filter((a) => a.scope === 'global' && interfaces.includes(nameOf(a.index)))
+      .map((a) => ({ interface: nameOf(a.index), address: `${a.address}/${a.prefixLength}` }));
+  }
+  if (tables.length) {
     state.routes = [];
-    for (const table of options.tables) {
-      for (const r of await options.rtnl.routes.list({ table })) {
+    for (const table of tables) {
+      for (const r of await rtnl.routes.list({ table })) {
         if (r.protocol !== 'boot' && r.protocol !== 'static') continue;
-        const route: StateRoute = { destination: r.dst === '0.0.0.0/0' || r.dst === '::/0' ? 'default' : r.dst };
+        const viaKnown = r.gateway !== undefined || (r.nexthops ?? []).some((h) => h.gateway !== undefined);
+        // 'default' of IPv6 only when a gateway says the family; '::/0' otherwise
+        const dflt = r.dst === '0.0.0.0/0' || r.dst === '::/0';
+        const route: StateRoute = { destination: dflt ? (r.family === 6 && !viaKnown ? '::/0' : 'default') : r.dst };
         if (r.table !== 254) route.table = r.table;
         if (r.priority) route.metric = r.priority;
         if (r.gateway) route.gateway = r.gateway;
-        if (r.dev !== undefined && !r.nexthops) route.interface = names.get(r.dev) ?? String(r.dev);
-        if (r.nexthops) route.nexthops = r.nexthops.map((h) => ({ ...(h.gateway ? { gateway: h.gateway } : {}), ...(h.dev !== undefined ? { interface: names.get(h.dev) ?? String(h.dev) } : {}), weight: h.weight }));
+        if (r.dev !== undefined && !r.nexthops) route.interface = nameOf(r.dev);
+        if (r.nexthops) route.nexthops = r.nexthops.map((h) => ({ ...(h.gateway ? { gateway: h.gateway } : {}), interface: nameOf(h.dev), weight: h.weight }));
         state.routes.push(route);
       }
     }
@@ -52,14 +76,27 @@ export async function readState(ipvs: Ipvs, options: ReadStateOptions = {}): Pro
 export interface ApplyOptions extends PlanOptions {
   /** Compute and return the plan, send nothing. */
   dryRun?: boolean;
-  /** On a failure, undo what the batch applied (the state before apply() is restored) and throw BatchError. */
+  /** On a failure, undo what was applied (the state before apply() is restored) and throw (cause: BatchError). */
   rollback?: boolean;
   /** With drain: the longest wait for drained destinations to have no connections (default 30000 ms). */
   drainTimeoutMs?: number;
   /** With drain: how often to look (default 1000 ms). */
   drainPollMs?: number;
-  /** For addresses and routes in the desired state: an Rtnl handle on the same namespace. */
+  /**
+   * For addresses and routes in the desired state when the first argument is an Ipvs handle: an
+   * Rtnl handle on the same namespace. (With apply(rtnl, ...) the handle is the first argument.)
+   */
   rtnl?: Rtnl;
+  /**
+   * Interfaces whose addresses are managed besides those the desired addresses name (with
+   * `addresses` in the desired state): name an interface here to remove its last address.
+   */
+  interfaces?: string[];
+  /**
+   * Route tables that are managed besides those the desired routes name (with `routes` in the
+   * desired state): name a table here to remove its last route.
+   */
+  tables?: number[];
   /** Called as operations are sent (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -72,11 +109,14 @@ export interface DrainResult extends DrainTarget {
 export interface ApplyResult {
   plan: Plan;
   dryRun: boolean;
-  /** What each operation did, one line each (ipvsadm-like). */
+  /** What each operation did, one line each (ipvsadm-like), in the order of plan.ops then plan.afterDrain. */
   changes: string[];
-  /** The batch report of the main phase (absent on a dry run or an empty plan). */
+  /**
+   * The report of the main phase, one item per operation of plan.ops (item i is changes[i]):
+   * addresses and routes, then the IPVS batch. Absent on a dry run or an empty plan.
+   */
   report?: BatchReport;
-  /** The report of the deletes after the drain. */
+  /** The report of the deletes after the drain (item i is plan.afterDrain[i]). */
   afterDrainReport?: BatchReport;
   /** Drained destinations and the connections they still had when deleted. */
   drained: DrainResult[];
@@ -91,31 +131,139 @@ export class ApplyError extends LvskitError {
   }
 }
 
-const IPVS_OPS = new Set(['setTimeouts', 'stopDaemon', 'startDaemon', 'addService', 'editService', 'deleteService', 'addDestination', 'editDestination', 'deleteDestination']);
+type NetOp = Extract<PlanOp, { op: 'addAddress' | 'deleteAddress' | 'replaceAddress' | 'addRoute' | 'replaceRoute' | 'deleteRoute' }>;
+const NET_OPS = new Set<PlanOp['op']>(['addAddress', 'deleteAddress', 'replaceAddress', 'addRoute', 'replaceRoute', 'deleteRoute']);
+const isNet = (o: PlanOp): o is NetOp => NET_OPS.has(o.op);
 
-async function runOps(ipvs: Ipvs, rtnl: Rtnl | undefined, ops: PlanOp[], options: ApplyOptions): Promise<BatchReport | undefined> {
-  if (ops.length === 0) return undefined;
-  const net = ops.filter((o) => !IPVS_OPS.has(o.op));
-  if (net.length && !rtnl) throw new LvskitError('the desired state has addresses or routes: pass an Rtnl handle (options.rtnl) on the same namespace');
-  // addresses and routes first (a VIP is in place before its service; they do not depend on IPVS)
-  for (const o of net) {
-    if (o.op === 'addAddress') await rtnl!.addresses.add({ link: o.address.interface, address: o.address.address });
-    else if (o.op === 'deleteAddress') await rtnl!.addresses.delete({ link: o.address.interface, address: o.address.address });
-    else if (o.op === 'addRoute' || o.op === 'replaceRoute' || o.op === 'deleteRoute') {
-      const r = o.route;
-      const spec = {
-        dst: r.destination,
-        ...(r.table ? { table: r.table } : {}),
-        ...(r.metric ? { priority: r.metric } : {}),
-        ...(r.gateway ? { gateway: r.gateway } : {}),
-        ...(r.interface ? { dev: r.interface } : {}),
-        ...(r.nexthops ? { nexthops: r.nexthops.map((h) => ({ ...(h.gateway ? { gateway: h.gateway } : {}), ...(h.interface ? { dev: h.interface } : {}), ...(h.weight ? { weight: h.weight } : {}) })) } : {}),
-      };
-      if (o.op === 'addRoute') await rtnl!.routes.add(spec as Parameters<Rtnl['routes']['add']>[0]);
-      else if (o.op === 'replaceRoute') await rtnl!.routes.replace(spec as Parameters<Rtnl['routes']['add']>[0]);
-      else await rtnl!.routes.delete(spec as Parameters<Rtnl['routes']['add']>[0]);
+function handlesOf(handle: unknown, extra: Rtnl | undefined, extraField: string): { ipvs?: Ipvs; rtnl?: Rtnl } {
+  if (extra !== undefined && !(extra instanceof Rtnl)) throw new ValidationError(extraField, extra, 'must be an Rtnl handle');
+  if (handle instanceof Rtnl) {
+    if (extra !== undefined && extra !== handle) throw new ValidationError(extraField, extra, 'must be left out (or be the same handle) when the first argument is an Rtnl handle');
+    return { rtnl: handle };
+  }
+  if (handle instanceof Ipvs) return extra ? { ipvs: handle, rtnl: extra } : { ipvs: handle };
+  throw new ValidationError('handle', handle, 'must be an Ipvs handle or an Rtnl handle');
+}
+
+// ---- the report over all of plan.ops -----------------------------------------------------------
+
+function emptyReport(): BatchReport {
+  return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0 };
+}
+
+/** Puts `item` (of a sub-report) at `index` of `into`. */
+function place(into: BatchReport, index: number, item: ItemResult): void {
+  const it: ItemResult = { ...item, index };
+  into.items[index] = it;
+  const list = it.state === 'applied' ? into.applied : it.state === 'failed' ? into.failed : it.state === 'not-sent' ? into.notSent : into.unknown;
+  list.push(index);
+}
+
+function finish(r: BatchReport, n: number): BatchReport {
+  for (let i = 0; i < n; i++) if (!r.items[i]) place(r, i, { index: i, state: 'not-sent' });
+  for (const l of [r.applied, r.failed, r.notSent, r.unknown]) l.sort((a, b) => a - b);
+  r.ok = r.failed.length === 0 && r.notSent.length === 0 && r.unknown.length === 0;
+  return r;
+}
+
+// ---- addresses and routes ----------------------------------------------------------------------
+
+interface NetOutcome {
+  /** One per op, in order. */
+  items: ItemResult[];
+  sendCalls: number;
+  transportError?: NetlinkError;
+  /** An error thrown before a group was sent (its items are 'not-sent'). */
+  thrown?: unknown;
+}
+
+function devIndex(links: Map<string, number>, name: string, field: string): number {
+  const i = links.get(name) ?? (/^[1-9][0-9]*$/.test(name) ? Number(name) : undefined);
+  if (i === undefined) throw new ValidationError(field, name, 'must name an existing interface in the namespace');
+  return i;
+}
+
+function routeSpecOf(r: StateRoute, links: Map<string, number>, field: string): RouteSpec {
+  const spec: RouteSpec = { dst: r.destination, family: routeFamily(r) };
+  if (r.table !== undefined && r.table !== 254) spec.table = r.table;
+  if (r.metric) spec.priority = r.metric;
+  if (r.gateway !== undefined) spec.gateway = r.gateway;
+  if (r.interface !== undefined) spec.dev = devIndex(links, r.interface, `${field}.interface`);
+  if (r.nexthops)
+    spec.nexthops = r.nexthops.map((h, j) => ({
+      ...(h.gateway !== undefined ? { gateway: h.gateway } : {}),
+      ...(h.interface !== undefined ? { dev: devIndex(links, h.interface, `${field}.nexthops[${j}].interface`) } : {}),
+      ...(h.weight !== undefined ? { weight: h.weight } : {}),
+    }));
+  return spec;
+}
+
+const groupOf = (o: NetOp) => (o.op === 'addAddress' || o.op === 'deleteAddress' || o.op === 'replaceAddress' ? 'address' : o.op);
+
+/**
+ * Sends address and route operations in order, each run of one kind as one rtnetlink batch
+ * (addresses.batch, routes.addMany/replaceMany/deleteMany). With stopOnError, nothing more is
+ * sent after a run with a failure.
+ */
+async function sendNet(rtnl: Rtnl, ops: NetOp[], links: Map<string, number>, stopOnError: boolean): Promise<NetOutcome> {
+  const out: NetOutcome = { items: [], sendCalls: 0 };
+  let i = 0;
+  while (i < ops.length) {
+    const kind = groupOf(ops[i]!);
+    let j = i;
+    while (j < ops.length && groupOf(ops[j]!) === kind) j++;
+    const run = ops.slice(i, j);
+    let report: BatchReport;
+    try {
+      if (kind === 'address') {
+        const aops = run.map((o): AddressBatchOp => {
+          const a = (o as Extract<NetOp, { address: StateAddress }>).address;
+          const link = devIndex(links, a.interface, `address ${a.address} interface`);
+          return o.op === 'addAddress' ? { op: 'add', link, address: a.address } : o.op === 'replaceAddress' ? { op: 'replace', link, address: a.address } : { op: 'delete', link, address: a.address };
+        });
+        report = await rtnl.addresses.batch(aops, { stopOnError });
+      } else {
+        const specs = run.map((o) => routeSpecOf((o as Extract<NetOp, { route: StateRoute }>).route, links, `route ${describeOp(o).replace(/^\S+ route /, '')}`));
+        const opts = { stopOnError };
+        report = kind === 'addRoute' ? await rtnl.routes.addMany(specs, opts) : kind === 'replaceRoute' ? await rtnl.routes.replaceMany(specs, opts) : await rtnl.routes.deleteMany(specs, opts);
+      }
+    } catch (e) {
+      out.thrown = e;
+      break;
+    }
+    out.items.push(...report.items);
+    out.sendCalls += report.sendCalls;
+    if (report.transportError) out.transportError = report.transportError;
+    if (!report.ok && stopOnError) break;
+    i = j;
+  }
+  return out;
+}
+
+/** The inverse of an applied address/route operation, from the state read before (undefined: nothing to undo). */
+function inverseNet(o: NetOp, before: LvsState): NetOp | undefined {
+  switch (o.op) {
+    case 'addAddress':
+      return { op: 'deleteAddress', address: o.address };
+    case 'deleteAddress':
+      return { op: 'addAddress', address: o.address };
+    case 'replaceAddress':
+      return undefined; // it re-made an address that existed before or that an undone add removes
+    case 'addRoute':
+      return { op: 'deleteRoute', route: o.route };
+    case 'deleteRoute':
+      return { op: 'addRoute', route: o.route };
+    case 'replaceRoute': {
+      // the route it replaced: the one with the same key in the state read before
+      const prev = (before.routes ?? []).find((r) => routeId(r) === routeId(o.route));
+      return prev ? { op: 'replaceRoute', route: prev } : { op: 'deleteRoute', route: o.route };
     }
   }
+}
+
+// ---- IPVS ----------------------------------------------------------------------------------------
+
+function ipvsBatchOf(ipvs: Ipvs, ops: PlanOp[]) {
   const b = ipvs.batch();
   for (const o of ops) {
     switch (o.op) {
@@ -150,36 +298,152 @@ async function runOps(ipvs: Ipvs, rtnl: Rtnl | undefined, ops: PlanOp[], options
         break;
     }
   }
-  if (b.length === 0) return undefined;
-  options.onProgress?.(0, b.length);
-  const report = await b.run({ rollback: options.rollback === true });
-  options.onProgress?.(report.applied.length, b.length);
-  return report;
+  return b;
+}
+
+interface PhaseOutcome {
+  report: BatchReport;
+  /** With rollback, after a failure: what undoing did (ok = the state before is back). */
+  rollback?: BatchReport;
+  /** The error that stopped the phase, when not a kernel refusal in the report. */
+  error?: unknown;
+}
+
+/**
+ * Runs `ops` (plan order): addresses and routes over rtnetlink, then the IPVS ones in one batch.
+ * Returns the report over all of `ops` (index i = ops[i]); with rollback and a failure, undoes
+ * what was applied (IPVS by the batch's own rollback, then addresses and routes in reverse).
+ */
+async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: PlanOp[], before: LvsState, links: Map<string, number>, options: ApplyOptions): Promise<PhaseOutcome | undefined> {
+  if (ops.length === 0) return undefined;
+  const rollback = options.rollback === true;
+  const report = emptyReport();
+  const netIdx: number[] = [];
+  const ipvsIdx: number[] = [];
+  ops.forEach((o, i) => (isNet(o) ? netIdx : ipvsIdx).push(i));
+  options.onProgress?.(0, ops.length);
+  let error: unknown;
+  let ipvsRollback: BatchReport | undefined;
+
+  // 1. addresses and routes (a VIP is in place before its service)
+  const net = netIdx.length ? await sendNet(rtnl!, netIdx.map((i) => ops[i] as NetOp), links, true) : { items: [], sendCalls: 0 };
+  net.items.forEach((it, k) => place(report, netIdx[k]!, it));
+  report.sendCalls += net.sendCalls;
+  if (net.transportError) report.transportError = net.transportError;
+  if (net.thrown !== undefined) error = net.thrown;
+  const netOk = net.thrown === undefined && net.items.length === netIdx.length && net.items.every((it) => it.state === 'applied');
+
+  // 2. the IPVS part, in one batch (only when everything before it went through)
+  if (netOk && ipvsIdx.length) {
+    const b = ipvsBatchOf(ipvs!, ipvsIdx.map((i) => ops[i]!));
+    let sub: BatchReport;
+    try {
+      sub = await b.run({ rollback });
+    } catch (e) {
+      if (!(e instanceof BatchError)) throw e;
+      sub = e.report as BatchReport;
+      ipvsRollback = e.rollback;
+    }
+    sub.items.forEach((it, k) => place(report, ipvsIdx[k]!, it));
+    report.sendCalls += sub.sendCalls;
+    if (sub.transportError) report.transportError = sub.transportError;
+  }
+  finish(report, ops.length);
+  options.onProgress?.(report.applied.length, ops.length);
+  if (report.ok || !rollback) return { report, ...(error !== undefined ? { error } : {}) };
+
+  // 3. rollback: the IPVS batch undid itself; undo the applied addresses and routes in reverse
+  const undo = netIdx.filter((i) => report.items[i]!.state === 'applied').reverse().flatMap((i) => inverseNet(ops[i] as NetOp, before) ?? []);
+  const undone = undo.length ? await sendNet(rtnl!, undo, links, false) : { items: [], sendCalls: 0 };
+  const rb = emptyReport();
+  const ipvsItems = ipvsRollback?.items ?? [];
+  ipvsItems.forEach((it, k) => place(rb, k, it));
+  undone.items.forEach((it, k) => place(rb, ipvsItems.length + k, it));
+  rb.sendCalls = (ipvsRollback?.sendCalls ?? 0) + undone.sendCalls;
+  finish(rb, ipvsItems.length + undo.length);
+  if (ipvsRollback && !ipvsRollback.ok) rb.ok = false;
+  if (undone.thrown !== undefined) rb.ok = false;
+  return { report, rollback: rb, ...(error !== undefined ? { error } : {}) };
+}
+
+function failureMessage(what: string, p: PhaseOutcome, changes: string[], offset = 0): string {
+  const r = p.report;
+  const i = r.failed[0] ?? r.unknown[0];
+  const first = i !== undefined ? `${changes[offset + i]}: ${r.items[i]!.error?.message ?? 'transport failure'}` : p.error instanceof Error ? p.error.message : String(p.error ?? 'not sent');
+  const rb = p.rollback ? `; rollback ${p.rollback.ok ? 'restored the previous state' : 'was incomplete'}` : '';
+  return `apply: ${what}: ${r.failed.length} of ${r.items.length} operation(s) failed, ${r.applied.length} applied; first: ${first}${rb}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Brings the kernel to `desired`: reads the current state, plans (see planChanges), and sends the
- * plan in one batch. Returns what was (or, with dryRun, would be) done. A failure throws
- * ApplyError carrying the result (with the batch report); with `rollback`, the BatchError
- * (cause) says whether the previous state was restored.
+ * Brings the kernel to `desired`: reads the current state, plans (see planChanges) and sends the
+ * plan: addresses and routes first, then the IPVS part in one batch. Returns what was (or, with
+ * dryRun, would be) done. A failure throws ApplyError carrying the result (with the report over
+ * every operation); with `rollback`, its cause is a BatchError saying whether the previous state
+ * was restored.
+ *
+ * `apply(ipvs, desired, { rtnl })` manages IPVS and, with `rtnl`, addresses and routes.
+ * `apply(rtnl, desired)` manages only addresses and routes (no IPVS needed: a desired state with
+ * services, timeouts or syncDaemons is refused with a ValidationError).
  */
-export async function apply(ipvs: Ipvs, desired: LvsState, options: ApplyOptions = {}): Promise<ApplyResult> {
+export function apply(rtnl: Rtnl, desired: LvsState, options?: Omit<ApplyOptions, 'rtnl' | 'drain' | 'drainTimeoutMs' | 'drainPollMs' | 'allowEmpty' | 'order'>): Promise<ApplyResult>;
+export function apply(ipvs: Ipvs, desired: LvsState, options?: ApplyOptions): Promise<ApplyResult>;
+export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: ApplyOptions = {}): Promise<ApplyResult> {
   validateState(desired);
-  const interfaces = desired.addresses ? [...new Set(desired.addresses.map((a) => a.interface))] : [];
-  const tables = desired.routes ? [...new Set(desired.routes.map((r) => r.table ?? 254))] : [];
-  const current = await readState(ipvs, { ...(options.rtnl ? { rtnl: options.rtnl } : {}), interfaces, tables });
-  if (desired.addresses) current.addresses ??= [];
-  if (desired.routes) current.routes ??= [];
-  const plan = planChanges(current, normalizeNet(desired), options);
+  const { ipvs, rtnl } = handlesOf(handle, options.rtnl, 'options.rtnl');
+  if (!ipvs) {
+    for (const k of ['services', 'timeouts', 'syncDaemons'] as const)
+      if (desired[k] !== undefined) throw new ValidationError(k, desired[k], 'needs an Ipvs handle: call apply(ipvs, desired, { rtnl }) (apply(rtnl, ...) manages only addresses and routes)');
+  }
+  if (!rtnl && (desired.addresses !== undefined || desired.routes !== undefined))
+    throw new ValidationError('options.rtnl', options.rtnl, 'must be an Rtnl handle on the same namespace when the desired state has addresses or routes');
+  if (options.interfaces !== undefined && (!Array.isArray(options.interfaces) || options.interfaces.some((x) => typeof x !== 'string' || x === '')))
+    throw new ValidationError('options.interfaces', options.interfaces, 'must be an array of interface names');
+  if (options.tables !== undefined && (!Array.isArray(options.tables) || options.tables.some((x) => !Number.isInteger(x) || x < 1 || x > 0xffffffff)))
+    throw new ValidationError('options.tables', options.tables, 'must be an array of route table ids (integers in 1..4294967295)');
+  const want = normalizeNet(desired);
+
+  // the current state: only the sections the desired state manages
+  const current: LvsState = {};
+  let links = new Map<string, number>();
+  if (ipvs) {
+    const [services, timeouts, daemons] = await Promise.all([
+      want.services ? ipvs.listAll() : undefined,
+      want.timeouts ? ipvs.getTimeouts() : undefined,
+      want.syncDaemons ? ipvs.listDaemons() : undefined,
+    ]);
+    if (services) current.services = stateServicesOf(services);
+    if (timeouts) current.timeouts = timeouts;
+    if (daemons) current.syncDaemons = daemons;
+  }
+  if (rtnl && (want.addresses || want.routes)) {
+    const names = await linkNames(rtnl);
+    links = new Map([...names].map(([i, n]) => [n, i]));
+    checkInterfaces(want, links);
+    const interfaces = want.addresses ? [...new Set([...want.addresses.map((a) => a.interface), ...(options.interfaces ?? [])])] : [];
+    const tables = want.routes ? [...new Set([...want.routes.map((r) => r.table ?? 254), ...(options.tables ?? [])])] : [];
+    Object.assign(current, await readNet(rtnl, interfaces, tables, names));
+    if (want.addresses) current.addresses ??= [];
+    if (want.routes) current.routes ??= [];
+  }
+
+  const plan = planChanges(current, want, options);
   const result: ApplyResult = { plan, dryRun: options.dryRun === true, changes: [...plan.ops, ...plan.afterDrain].map(describeOp), drained: [] };
   if (options.dryRun) return result;
-  try {
-    const report = await runOps(ipvs, options.rtnl, plan.ops, options);
-    if (report) result.report = report;
-    if (report && !report.ok) throw new ApplyError(`apply: ${report.failed.length} of ${report.items.length} operation(s) failed; first: ${report.items[report.failed[0] ?? 0]?.error?.message ?? 'transport failure'}`, result);
-    if (plan.drain.length) {
+
+  const main = await runPhase(ipvs, rtnl, plan.ops, current, links, options).catch((e: unknown) => {
+    throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
+  });
+  if (main) {
+    result.report = main.report;
+    if (!main.report.ok) {
+      const cause = main.rollback ? new BatchError(main.report, main.rollback) : main.error;
+      throw new ApplyError(failureMessage('the main phase', main, result.changes), result, cause);
+    }
+  }
+  if (plan.drain.length && ipvs) {
+    try {
       const deadline = Date.now() + (options.drainTimeoutMs ?? 30_000);
       let left = await connectionsOf(ipvs, plan.drain);
       while (left.some((d) => d.connections > 0) && Date.now() < deadline) {
@@ -187,15 +451,29 @@ export async function apply(ipvs: Ipvs, desired: LvsState, options: ApplyOptions
         left = await connectionsOf(ipvs, plan.drain);
       }
       result.drained = left;
-      const r2 = await runOps(ipvs, options.rtnl, plan.afterDrain, options);
-      if (r2) result.afterDrainReport = r2;
-      if (r2 && !r2.ok) throw new ApplyError(`apply: ${r2.failed.length} delete(s) after the drain failed`, result);
+    } catch (e) {
+      throw new ApplyError(`apply failed while waiting for the drain: ${(e as Error).message}`, result, e);
     }
-  } catch (e) {
-    if (e instanceof ApplyError) throw e;
-    throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
+    // the drained destinations have weight 0 now: a failure here is not rolled back (the main
+    // phase succeeded and is the state to keep)
+    const after = await runPhase(ipvs, rtnl, plan.afterDrain, current, links, { ...options, rollback: false }).catch((e: unknown) => {
+      throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
+    });
+    if (after) {
+      result.afterDrainReport = after.report;
+      if (!after.report.ok) throw new ApplyError(failureMessage('the deletes after the drain', after, result.changes, plan.ops.length), result, after.error);
+    }
   }
   return result;
+}
+
+/** Every interface the desired addresses and routes name must exist (checked before anything is sent). */
+function checkInterfaces(s: LvsState, links: Map<string, number>): void {
+  (s.addresses ?? []).forEach((a, i) => devIndex(links, a.interface, `addresses[${i}].interface`));
+  (s.routes ?? []).forEach((r, i) => {
+    if (r.interface !== undefined) devIndex(links, r.interface, `routes[${i}].interface`);
+    (r.nexthops ?? []).forEach((h, j) => h.interface !== undefined && devIndex(links, h.interface, `routes[${i}].nexthops[${j}].interface`));
+  });
 }
 
 async function connectionsOf(ipvs: Ipvs, targets: DrainTarget[]): Promise<DrainResult[]> {
@@ -205,14 +483,42 @@ async function connectionsOf(ipvs: Ipvs, targets: DrainTarget[]): Promise<DrainR
   return targets.map((t) => ({ ...t, connections: conns.get(`${serviceId(t.service)} ${destinationId(t.dest)}`) ?? 0 }));
 }
 
-/** Canonical address and route text so the planner compares like with like. */
+/**
+ * Canonical address and route text so the planner compares like with like with what the kernel
+ * reports: canonical addresses and prefixes, 'default' per family, a one-hop `nexthops` as a plain
+ * gateway/interface (the kernel stores it so), and an IPv6 route without a metric at 1024 (the
+ * kernel's IP6_RT_PRIO_USER).
+ */
 function normalizeNet(s: LvsState): LvsState {
   const out = { ...s };
   const pfx = (a: string) => {
     const p = parsePrefix(a);
     return p ? `${formatAddress(p.bytes)}/${p.prefixLength}` : a;
   };
+  const addr = (a: string) => canonicalAddress(a) ?? a;
   if (s.addresses) out.addresses = s.addresses.map((a): StateAddress => ({ interface: a.interface, address: pfx(a.address) }));
-  if (s.routes) out.routes = s.routes.map((r) => ({ ...r, destination: r.destination === 'default' ? 'default' : pfx(r.destination) }));
+  if (s.routes)
+    out.routes = s.routes.map((r0) => {
+      const r: StateRoute = { ...r0 };
+      if (r.gateway !== undefined) r.gateway = addr(r.gateway);
+      if (r.nexthops) r.nexthops = r.nexthops.map((h) => ({ ...h, ...(h.gateway !== undefined ? { gateway: addr(h.gateway) } : {}) }));
+      if (r.nexthops?.length === 1) {
+        const [h] = r.nexthops;
+        delete r.nexthops;
+        if (h!.gateway !== undefined) r.gateway = h!.gateway;
+        if (h!.interface !== undefined) r.interface = h!.interface;
+      }
+      if (r.destination === 'default' || r.destination === '0.0.0.0/0' || r.destination === '::/0') {
+        const fam = r.destination === '::/0' ? 6 : r.destination === '0.0.0.0/0' ? 4 : routeFamily(r);
+        const viaKnown = r.gateway !== undefined || (r.nexthops ?? []).some((h) => h.gateway !== undefined);
+        r.destination = fam === 6 && !viaKnown ? '::/0' : 'default';
+      } else r.destination = pfx(r.destination);
+      if (r.table === 254) delete r.table;
+      if (!r.metric) {
+        if (routeFamily(r) === 6 || r.destination === '::/0') r.metric = 1024;
+        else delete r.metric;
+      }
+      return r;
+    });
   return out;
 }

@@ -2,6 +2,7 @@
 // other, and nothing else. Pure (no I/O); apply.ts reads the kernel and executes the plan.
 //
 // Order of a plan (safe for live traffic):
+//   0. addresses and routes (adds, replaces, then deletes);
 //   1. timeouts, then sync daemons (stop changed/removed, start new/changed);
 //   2. new services, each with all its destinations;
 //   3. changed services: service edit, then destination adds, then edits, then deletes, so a live
@@ -18,7 +19,7 @@
 // the planner also re-adds the fewest existing destinations needed so that the final list IS the
 // canonical order, whatever the history: directors given the same desired state then build
 // identical sh/mh tables. With 'add', existing destinations keep their place.
-import { parseIPv6 } from '../rtnl/ip.js';
+import { maskAddress, parseIPv6, parsePrefix } from '../rtnl/ip.js';
 import type { DestinationChanges, DestinationSpec, ServiceChanges, ServiceKey, ServiceSpec, SyncDaemon, Timeouts } from '../ipvs/types.js';
 import {
   destinationId,
@@ -50,6 +51,8 @@ export type PlanOp =
   | { op: 'deleteDestination'; service: ServiceKey; dest: DestRef }
   | { op: 'addAddress'; address: StateAddress }
   | { op: 'deleteAddress'; address: StateAddress }
+  /** Puts back a wanted IPv4 address the kernel may have dropped with the primary of its subnet. */
+  | { op: 'replaceAddress'; address: StateAddress }
   | { op: 'addRoute'; route: StateRoute }
   | { op: 'replaceRoute'; route: StateRoute }
   | { op: 'deleteRoute'; route: StateRoute };
@@ -150,8 +153,62 @@ function sameDaemon(cur: SyncDaemon, want: SyncDaemon): boolean {
 }
 
 const addrId = (a: StateAddress) => `${a.interface} ${a.address.includes('/') ? a.address : `${a.address}/${a.address.includes(':') ? 128 : 32}`}`;
-const routeId = (r: StateRoute) => `${r.table ?? 254} ${r.destination} ${r.metric ?? 0}`;
-const routeBody = (r: StateRoute) => JSON.stringify([r.gateway ?? '', r.interface ?? '', (r.nexthops ?? []).map((h) => [h.gateway ?? '', h.interface ?? '', h.weight ?? 1])]);
+
+/**
+ * Whether two IPv4 addresses on one interface are in one subnet (same prefix length and network):
+ * the kernel makes the later one a secondary of the first, and deleting the primary deletes its
+ * secondaries too unless net.ipv4.conf.IF.promote_secondaries is set.
+ */
+function sameSubnet4(a: StateAddress, b: StateAddress): boolean {
+  if (a.interface !== b.interface) return false;
+  const x = parsePrefix(a.address);
+  const y = parsePrefix(b.address);
+  if (!x || !y || x.family !== 4 || y.family !== 4 || x.prefixLength !== y.prefixLength || x.prefixLength === 32) return false;
+  const m = maskAddress(x.bytes, x.prefixLength);
+  const n = maskAddress(y.bytes, y.prefixLength);
+  return m.every((v, i) => v === n[i]);
+}
+
+/** A route's address family: its destination's, or for 'default' its gateways' (IPv4 when none says). */
+export function routeFamily(r: StateRoute): 4 | 6 {
+  if (r.destination !== 'default') return r.destination.includes(':') ? 6 : 4;
+  const g = r.gateway ?? r.nexthops?.find((h) => h.gateway !== undefined)?.gateway;
+  return g !== undefined && g.includes(':') ? 6 : 4;
+}
+
+const isDefault = (d: string) => d === 'default' || d === '0.0.0.0/0' || d === '::/0';
+/** The route's key in the kernel (table, family + prefix, metric): 'default' of each family is its own. */
+export const routeId = (r: StateRoute): string => `${r.table ?? 254} ${isDefault(r.destination) ? (routeFamily(r) === 6 || r.destination === '::/0' ? '::/0' : '0.0.0.0/0') : r.destination} ${r.metric ?? 0}`;
+
+/**
+ * Whether the current route already is the wanted one. Fields the wanted route leaves out are
+ * the kernel's choice and not compared (an interface the kernel found for a gateway); next hops
+ * compare as a set (gateway, interface when given, weight).
+ */
+function sameRoute(cur: StateRoute, want: StateRoute): boolean {
+  if ((cur.gateway ?? '') !== (want.gateway ?? '')) return false;
+  if (want.interface !== undefined && cur.interface !== want.interface) return false;
+  if (!want.nexthops || !cur.nexthops) return !want.nexthops && !cur.nexthops;
+  if (want.nexthops.length !== cur.nexthops.length) return false;
+  const left = cur.nexthops.slice();
+  for (const w of want.nexthops) {
+    const i = left.findIndex((c) => (c.gateway ?? '') === (w.gateway ?? '') && (w.interface === undefined || c.interface === w.interface) && (c.weight ?? 1) === (w.weight ?? 1));
+    if (i < 0) return false;
+    left.splice(i, 1);
+  }
+  return true;
+}
+
+/** `ip route`-like text of a route. */
+function routeText(r: StateRoute): string {
+  const parts = [isDefault(r.destination) && !(r.destination === '::/0' && r.gateway === undefined) ? 'default' : r.destination];
+  if (r.gateway) parts.push(`via ${r.gateway}`);
+  if (r.interface) parts.push(`dev ${r.interface}`);
+  if (r.table !== undefined && r.table !== 254) parts.push(`table ${r.table}`);
+  if (r.metric) parts.push(`metric ${r.metric}`);
+  for (const h of r.nexthops ?? []) parts.push(`nexthop${h.gateway ? ` via ${h.gateway}` : ''}${h.interface ? ` dev ${h.interface}` : ''} weight ${h.weight ?? 1}`);
+  return parts.join(' ');
+}
 
 interface Dst {
   n: NormalDestination;
@@ -173,6 +230,29 @@ export function planChanges(current: LvsState, desired: LvsState, options: PlanO
   const drain: DrainTarget[] = [];
   const orderMode = options.order ?? 'auto';
 
+  // 0. addresses and routes first (a VIP is in place before its service; they do not depend on
+  // IPVS), adds before deletes (a VIP moving between interfaces is never absent)
+  if (desired.addresses) {
+    const cur = new Map((current.addresses ?? []).map((a) => [addrId(a), a]));
+    const want = new Map(desired.addresses.map((a) => [addrId(a), a]));
+    for (const [id, a] of want) if (!cur.has(id)) ops.push({ op: 'addAddress', address: a });
+    const deleted = [...cur].filter(([id]) => !want.has(id)).map(([, a]) => a);
+    // in reverse of the kernel's list order: secondaries (listed after their primary) go first, so
+    // none is already gone with its primary when its own delete comes
+    for (const a of deleted.slice().reverse()) ops.push({ op: 'deleteAddress', address: a });
+    // a wanted address in the subnet of a deleted one may have been its secondary: put it back
+    for (const a of want.values()) if (deleted.some((d) => sameSubnet4(d, a))) ops.push({ op: 'replaceAddress', address: a });
+  }
+  if (desired.routes) {
+    const cur = new Map((current.routes ?? []).map((r) => [routeId(r), r]));
+    const want = new Map(desired.routes.map((r) => [routeId(r), r]));
+    for (const [id, r] of want) {
+      const c = cur.get(id);
+      if (!c) ops.push({ op: 'addRoute', route: r });
+      else if (!sameRoute(c, r)) ops.push({ op: 'replaceRoute', route: r });
+    }
+    for (const [id, r] of cur) if (!want.has(id)) ops.push({ op: 'deleteRoute', route: r });
+  }
   // 1. timeouts and daemons
   if (desired.timeouts) {
     const t: Partial<Timeouts> = {};
@@ -284,23 +364,6 @@ export function planChanges(current: LvsState, desired: LvsState, options: PlanO
     ops.push(...deletes);
   }
 
-  // addresses and routes: add before delete (a VIP moving between interfaces is never absent)
-  if (desired.addresses) {
-    const cur = new Map((current.addresses ?? []).map((a) => [addrId(a), a]));
-    const want = new Map(desired.addresses.map((a) => [addrId(a), a]));
-    for (const [id, a] of want) if (!cur.has(id)) ops.push({ op: 'addAddress', address: a });
-    for (const [id, a] of cur) if (!want.has(id)) ops.push({ op: 'deleteAddress', address: a });
-  }
-  if (desired.routes) {
-    const cur = new Map((current.routes ?? []).map((r) => [routeId(r), r]));
-    const want = new Map(desired.routes.map((r) => [routeId(r), r]));
-    for (const [id, r] of want) {
-      const c = cur.get(id);
-      if (!c) ops.push({ op: 'addRoute', route: r });
-      else if (routeBody(c) !== routeBody(r)) ops.push({ op: 'replaceRoute', route: r });
-    }
-    for (const [id, r] of cur) if (!want.has(id)) ops.push({ op: 'deleteRoute', route: r });
-  }
   return { ops, afterDrain, drain };
 }
 
@@ -394,8 +457,16 @@ export function simulatePlan(state: LvsState, ops: readonly PlanOp[]): LvsState 
         if (addresses.has(addrId(o.address))) throw new PlanError(`EEXIST: address ${addrId(o.address)}`);
         addresses.set(addrId(o.address), o.address);
         break;
-      case 'deleteAddress':
-        if (!addresses.delete(addrId(o.address))) throw new PlanError(`EADDRNOTAVAIL: address ${addrId(o.address)}`);
+      case 'deleteAddress': {
+        if (!addresses.has(addrId(o.address))) throw new PlanError(`EADDRNOTAVAIL: address ${addrId(o.address)}`);
+        // the first of a subnet is its primary: its secondaries go with it (promote_secondaries off)
+        const group = [...addresses.values()].filter((a) => a === o.address || addrId(a) === addrId(o.address) || sameSubnet4(a, o.address));
+        if (addrId(group[0]!) === addrId(o.address)) for (const a of group) addresses.delete(addrId(a));
+        else addresses.delete(addrId(o.address));
+        break;
+      }
+      case 'replaceAddress':
+        addresses.set(addrId(o.address), o.address);
         break;
       case 'addRoute':
         if (routes.has(routeId(o.route))) throw new PlanError(`EEXIST: route ${routeId(o.route)}`);
@@ -447,9 +518,11 @@ export function describeOp(o: PlanOp): string {
       return `add address ${o.address.address} dev ${o.address.interface}`;
     case 'deleteAddress':
       return `delete address ${o.address.address} dev ${o.address.interface}`;
+    case 'replaceAddress':
+      return `replace address ${o.address.address} dev ${o.address.interface} (it may have gone with the primary of its subnet)`;
     case 'addRoute':
     case 'replaceRoute':
     case 'deleteRoute':
-      return `${o.op === 'addRoute' ? 'add' : o.op === 'replaceRoute' ? 'replace' : 'delete'} route ${routeId(o.route)} ${routeBody(o.route)}`;
+      return `${o.op === 'addRoute' ? 'add' : o.op === 'replaceRoute' ? 'replace' : 'delete'} route ${routeText(o.route)}`;
   }
 }
