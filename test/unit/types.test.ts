@@ -143,7 +143,8 @@ describe('public types (dist/index.d.ts)', () => {
     expectTypeOf(parseRules).parameter(0).toEqualTypeOf<string>();
     expectTypeOf(servicesFromRules).returns.toEqualTypeOf<NonNullable<LvsState['services']>>();
     expectTypeOf(emitRules).returns.toEqualTypeOf<string>();
-    expectTypeOf(apply).parameter(0).toEqualTypeOf<Ipvs>();
+    // apply(ipvs, desired, { rtnl? }) or apply(rtnl, desired) (addresses and routes only)
+    expectTypeOf(apply).parameter(0).toEqualTypeOf<Ipvs | Rtnl>();
     expectTypeOf(apply).parameter(1).toEqualTypeOf<LvsState>();
     expectTypeOf(readPcap).parameter(0).toEqualTypeOf<Uint8Array>();
   });
