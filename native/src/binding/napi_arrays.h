@@ -1,5 +1,6 @@
-// Typed-array argument helpers shared by hash_binding.cc and packet_binding.cc: every check
-// throws a TypeError or RangeError naming the argument and what it got; nothing asserts.
+// Typed-array argument helpers shared by the bindings: every check throws a TypeError or
+// RangeError naming the argument and what it got; nothing asserts. Get/NeedLen/GetU32 (hash,
+// packet) leave a pending exception and return false; TypedArrayArg (ipvs, route) throws.
 #pragma once
 #include <napi.h>
 
@@ -15,6 +16,14 @@ template <> struct TypedArrayTraits<uint8_t> { static constexpr napi_typedarray_
 template <> struct TypedArrayTraits<uint16_t> { static constexpr napi_typedarray_type kType = napi_uint16_array; static constexpr const char* kName = "Uint16Array"; };
 template <> struct TypedArrayTraits<uint32_t> { static constexpr napi_typedarray_type kType = napi_uint32_array; static constexpr const char* kName = "Uint32Array"; };
 template <> struct TypedArrayTraits<int32_t> { static constexpr napi_typedarray_type kType = napi_int32_array; static constexpr const char* kName = "Int32Array"; };
+template <> struct TypedArrayTraits<double> { static constexpr napi_typedarray_type kType = napi_float64_array; static constexpr const char* kName = "Float64Array"; };
+template <> struct TypedArrayTraits<uint64_t> { static constexpr napi_typedarray_type kType = napi_biguint64_array; static constexpr const char* kName = "BigUint64Array"; };
+
+// Whether v is a typed array of element type T (a Uint32Array for uint32_t, ...).
+template <typename T>
+bool IsTypedArrayOf(const Napi::Value& v) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == TypedArrayTraits<T>::kType;
+}
 
 inline const char* TypedArrayName(napi_typedarray_type t) {
   switch (t) {
@@ -60,7 +69,7 @@ bool Get(const Napi::CallbackInfo& info, size_t idx, const char* name, View<T>* 
     *out = View<T>{};
     return true;
   }
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayTraits<T>::kType) {
+  if (!IsTypedArrayOf<T>(v)) {
     Napi::TypeError::New(env, std::string(name) + " must be a " + TypedArrayTraits<T>::kName +
                                   (optional ? " or null" : "") + " (got " + Describe(v) + ")")
         .ThrowAsJavaScriptException();
@@ -80,6 +89,15 @@ bool NeedLen(Napi::Env env, const char* name, const View<T>& v, size_t need) {
                                  " elements; need at least " + std::to_string(need))
       .ThrowAsJavaScriptException();
   return false;
+}
+
+// Argument i as a typed array of T, else a TypeError "<fn>: <name> must be a <Uint32Array>".
+template <typename T>
+Napi::TypedArrayOf<T> TypedArrayArg(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  Napi::Value v = info[i];
+  if (!IsTypedArrayOf<T>(v))
+    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + name + " must be a " + TypedArrayTraits<T>::kName);
+  return v.As<Napi::TypedArrayOf<T>>();
 }
 
 inline bool GetU32(const Napi::CallbackInfo& info, size_t idx, const char* name, uint32_t* out) {

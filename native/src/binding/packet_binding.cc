@@ -41,7 +41,7 @@ template <typename T>
 bool ListItem(Napi::Env env, Napi::Array list, uint32_t i, const char* listName, size_t need, T** out) {
   Napi::Value v = list.Get(i);
   const std::string name = std::string(listName) + "[" + std::to_string(i) + "]";
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != arrays::TypedArrayTraits<T>::kType) {
+  if (!arrays::IsTypedArrayOf<T>(v)) {
     return Fail(env, name + " must be a " + arrays::TypedArrayTraits<T>::kName + " (got " + arrays::Describe(v) + ")", false);
   }
   Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();

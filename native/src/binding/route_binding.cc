@@ -12,6 +12,7 @@
 
 #include "binding/addon.h"
 #include "binding/batch.h"
+#include "binding/napi_arrays.h"
 #include "families/nexthop.h"
 #include "families/route.h"
 #include "families/rule.h"
@@ -156,7 +157,7 @@ Napi::Value RouteEncode(const Napi::CallbackInfo& info) {
       route::Hop h;
       Napi::Value g = t.Get(0u);
       if (!g.IsNull() && !g.IsUndefined()) {
-        if (!g.IsTypedArray() || g.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        if (!arrays::IsTypedArrayOf<uint8_t>(g))
           throw Napi::TypeError::New(env, "routeEncode: multipath gateway must be a Uint8Array or null");
         Napi::Uint8Array ga = g.As<Napi::Uint8Array>();
         if (!h.gateway.assign(ga.Data(), ga.ByteLength()))
@@ -200,9 +201,7 @@ Napi::Value RouteEncodeMany(const Napi::CallbackInfo& info) {
   nl::MessageWriter& w = BatchArg(info, 0, fn);
   uint16_t msgType = static_cast<uint16_t>(Bounded(info, 1, fn, "msgType", 0xffff));
   uint16_t nlFlags = static_cast<uint16_t>(Bounded(info, 2, fn, "nlFlags", 0xffff));
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(env, "routeEncodeMany: rows must be a Uint32Array");
-  Napi::Uint32Array rows = info[3].As<Napi::Uint32Array>();
+  Napi::Uint32Array rows = arrays::TypedArrayArg<uint32_t>(info, 3, fn, "rows");
   uint32_t count = U32Arg(info, 4, fn, "count");
   if (static_cast<uint64_t>(count) * kRouteRowStride > rows.ElementLength())
     throw Napi::RangeError::New(env, "routeEncodeMany: rows holds " + std::to_string(rows.ElementLength() / kRouteRowStride) +
@@ -281,9 +280,7 @@ Napi::Value RouteDecodeMany(const Napi::CallbackInfo& info) {
   const char* fn = "routeDecodeMany";
   Napi::Env env = info.Env();
   std::string_view b = BytesArg(info, 0, fn, "buffer");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(env, "routeDecodeMany: offsets must be a Uint32Array");
-  Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
+  Napi::Uint32Array offs = arrays::TypedArrayArg<uint32_t>(info, 1, fn, "offsets");
   uint32_t begin = U32Arg(info, 2, fn, "begin");
   uint32_t count = U32Arg(info, 3, fn, "count");
   uint32_t table = U32Arg(info, 4, fn, "table");
@@ -327,9 +324,7 @@ Napi::Value RouteDecodeColumns(const Napi::CallbackInfo& info) {
   const char* fn = "routeDecodeColumns";
   Napi::Env env = info.Env();
   std::string_view b = BytesArg(info, 0, fn, "buffer");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(env, "routeDecodeColumns: offsets must be a Uint32Array");
-  Napi::Uint32Array offs = info[1].As<Napi::Uint32Array>();
+  Napi::Uint32Array offs = arrays::TypedArrayArg<uint32_t>(info, 1, fn, "offsets");
   uint32_t begin = U32Arg(info, 2, fn, "begin");
   uint32_t count = U32Arg(info, 3, fn, "count");
   uint32_t table = U32Arg(info, 4, fn, "table");
@@ -429,9 +424,7 @@ Napi::Value NextHopEncode(const Napi::CallbackInfo& info) {
   h.blackhole = BoolArg(info, 8, fn, "blackhole");
   h.fdb = BoolArg(info, 9, fn, "fdb");
   if (!info[10].IsNull() && !info[10].IsUndefined()) {
-    if (!info[10].IsTypedArray() || !info[11].IsTypedArray() ||
-        info[10].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
-        info[11].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    if (!arrays::IsTypedArrayOf<uint32_t>(info[10]) || !arrays::IsTypedArrayOf<uint32_t>(info[11]))
       throw Napi::TypeError::New(env, "nexthopEncode: groupIds and groupWeights must be Uint32Arrays");
     Napi::Uint32Array ids = info[10].As<Napi::Uint32Array>(), ws = info[11].As<Napi::Uint32Array>();
     if (ids.ElementLength() != ws.ElementLength())
