@@ -10,7 +10,7 @@ import type { NativeBatch, RawOutcome } from '../addon-types.js';
 import { BatchError, reportOf, throwIfFailed, type BatchReport } from '../batch.js';
 import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
 import { NetlinkSocket, type NetnsSpec } from '../socket.js';
-import { AF_INET, AF_INET6 } from '../rtnl/ip.js';
+import { AF_INET, AF_INET6, formatAddress } from '../rtnl/ip.js';
 import { IpvsCmd, IpvsSeen, type RawIpvsDest, type RawIpvsService } from './native-types.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
@@ -28,6 +28,8 @@ import {
   daemonOfRaw,
   daemonState,
   DEST_COLS,
+  afName,
+  formatIpv4Mask,
   destinationOfColumns,
   destKey,
   destKeyOfRaw,
@@ -362,6 +364,101 @@ function needsOf(d: WireDest): Planned['needs'] {
 const FWD_LABEL = ['masq', 'local', 'tunnel', 'route', 'bypass'];
 
 /** One handle on the IPVS state of one network namespace. */
+/** Numbers per service row of ipvsDecodeServiceColumns (ipvs_binding.cc kSvcCols):
+ * [af, protocol, port, fwmark, flags, timeout, netmask, seen, hasStats, scheduler, pe]. */
+export const SVC_COLS = 11;
+
+/** A service dump's replies as columns (ipvsDecodeServiceColumns), for serviceOfColumns. */
+export interface ServiceColumns {
+  nums: Float64Array;
+  addrs: Uint8Array;
+  stats: BigUint64Array;
+  /** Scheduler and persistence engine names the rows index; names[0] = ''. */
+  names: string[];
+}
+
+/** The services of item `index` of an outcome, decoded natively into columns. */
+export function decodeServiceColumns(raw: RawOutcome, index: number): ServiceColumns {
+  const n = raw.replyCount[index]!;
+  const nums = new Float64Array(n * SVC_COLS);
+  const addrs = new Uint8Array(n * 16);
+  const stats = new BigUint64Array(n * 10);
+  const names = native.ipvsDecodeServiceColumns(raw.replies, raw.replyOffsets, raw.replyBegin[index]!, n, nums, addrs, stats);
+  return { nums, addrs, stats, names };
+}
+
+const PROTOCOL_NAME: Record<number, 'tcp' | 'udp' | 'sctp'> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+
+/** inet_ntop's text of row r's address (canonical, as serviceOf writes it). */
+function addressOfRow(af: number, addrs: Uint8Array, r: number): string {
+  const o = r * 16;
+  if (af !== AF_INET6) return `${addrs[o]}.${addrs[o + 1]}.${addrs[o + 2]}.${addrs[o + 3]}`;
+  return formatAddress(addrs.subarray(o, o + 16));
+}
+
+/** serviceOf of row r of the columns: the same object, same property order. */
+export function serviceOfColumns(c: ServiceColumns, r: number): Service {
+  const n = r * SVC_COLS;
+  const nums = c.nums;
+  const af = nums[n]!;
+  const fwmark = nums[n + 3]!;
+  const f = nums[n + 4]!;
+  const family = afName(af);
+  const key: ServiceKey = fwmark
+    ? { fwmark, family }
+    : { protocol: PROTOCOL_NAME[nums[n + 1]!] ?? 'tcp', address: addressOfRow(af, c.addrs, r), port: nums[n + 2]!, family };
+  const flags: Service['flags'] = {
+    persistent: (f & SVC_F.persistent) !== 0,
+    hashed: (f & SVC_F.hashed) !== 0,
+    onePacket: (f & SVC_F.onePacket) !== 0,
+    schedFallback: (f & SVC_F.sched1) !== 0,
+    schedPort: (f & SVC_F.sched2) !== 0,
+    sched3: (f & SVC_F.sched3) !== 0,
+  };
+  const s: Service = { key, family, scheduler: c.names[nums[n + 9]!]!, flags };
+  if (flags.persistent) s.persistence = { timeout: nums[n + 5]!, netmask: af === AF_INET6 ? nums[n + 6]! : formatIpv4Mask(nums[n + 6]!) };
+  const pe = nums[n + 10]!;
+  if (pe) s.persistenceEngine = c.names[pe]!;
+  if (nums[n + 8]) {
+    const st = c.stats;
+    const o = r * 10;
+    s.stats = {
+      connections: st[o]!,
+      packetsIn: st[o + 1]!,
+      packetsOut: st[o + 2]!,
+      bytesIn: st[o + 3]!,
+      bytesOut: st[o + 4]!,
+      cps: st[o + 5]!,
+      ppsIn: st[o + 6]!,
+      ppsOut: st[o + 7]!,
+      bpsIn: st[o + 8]!,
+      bpsOut: st[o + 9]!,
+    };
+  }
+  return s;
+}
+
+/** Row r as the RawIpvsService ipvsDecodeServices gives (without stats): for keyOfRaw's label on an error path. */
+export function rawServiceOfColumns(c: ServiceColumns, r: number): RawIpvsService {
+  const n = r * SVC_COLS;
+  const af = c.nums[n]!;
+  const fwmark = c.nums[n + 3]!;
+  return {
+    af,
+    family: af === AF_INET6 ? 'inet6' : af === AF_INET ? 'inet' : 'unknown',
+    fwmark,
+    protocol: c.nums[n + 1]!,
+    address: fwmark ? '' : addressOfRow(af, c.addrs, r),
+    port: c.nums[n + 2]!,
+    scheduler: c.names[c.nums[n + 9]!]!,
+    pe: c.names[c.nums[n + 10]!]!,
+    flags: c.nums[n + 4]!,
+    timeout: c.nums[n + 5]!,
+    netmask: c.nums[n + 6]!,
+    seen: c.nums[n + 7]!,
+  };
+}
+
 export class Ipvs {
   readonly #sock: NetlinkSocket;
   readonly #familyId: number;
@@ -539,13 +636,53 @@ export class Ipvs {
   }
 
   async #listAll(): Promise<Service[]> {
-    const raws = await this.#dumpServices();
-    const services = raws.map(serviceOf);
-    if (raws.length === 0) return services;
-    const dests = await this.#listDests(raws.map(keyOfRaw));
-    services.forEach((s, i) => {
-      s.destinations = dests[i]!;
-    });
+    const b = this.#sock.newBatch();
+    this.#encode(b, { t: 'bare', cmd: IpvsCmd.GetService, dump: true });
+    const raw = await this.#sock.run(b, 'listServices', { large: true });
+    throwIfFailed(raw, 'listServices');
+    const n = raw.replyCount[0]!;
+    if (n === 0) return [];
+    // Services decoded into columns and every destination dump encoded from them: two native
+    // calls, whatever the number of services.
+    const cols = decodeServiceColumns(raw, 0);
+    const db = this.#sock.newBatch();
+    native.ipvsEncodeDestDumps(db, this.#familyId, cols.nums, cols.addrs, n);
+    const pending = this.#sock.run(db, 'listDestinations', { large: true });
+    pending.catch(() => undefined); // awaited below; this only keeps an early rejection from counting as unhandled
+    // The dumps run on the thread pool once run() has started them (at the next microtask): the
+    // Service objects are built meanwhile, while the kernel answers.
+    await undefined;
+    const services: Service[] = new Array(n);
+    const afs = new Uint8Array(n);
+    let seen = 0;
+    for (let i = 0; i < n; i++) {
+      services[i] = serviceOfColumns(cols, i);
+      afs[i] = cols.nums[i * SVC_COLS]!;
+      seen |= cols.nums[i * SVC_COLS + 7]!;
+    }
+    this.#svcSeen = (this.#svcSeen ?? 0) | seen;
+    const draw = await pending;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (draw.status[i] !== 0) throwIfFailed(draw, `listDestinations ${keyOfRaw(rawServiceOfColumns(cols, i)).label}`, i);
+      total += draw.replyCount[i]!;
+    }
+    const nums = new Float64Array(total * DEST_COLS);
+    const addrs = new Uint8Array(total * 16);
+    const stats = new BigUint64Array(total * 10);
+    native.ipvsDecodeDestColumnsMany(draw.replies, draw.replyOffsets, draw.replyBegin, draw.replyCount, afs, nums, addrs, stats);
+    let at = 0;
+    let destSeen = 0;
+    for (let i = 0; i < n; i++) {
+      const count = draw.replyCount[i]!;
+      const list: Destination[] = new Array(count);
+      for (let j = 0; j < count; j++, at++) {
+        destSeen |= nums[at * DEST_COLS + 12]!;
+        list[j] = destinationOfColumns(nums, addrs, stats, at);
+      }
+      services[i]!.destinations = list;
+    }
+    if (total > 0) this.#destSeen = (this.#destSeen ?? 0) | destSeen;
     return services;
   }
 
@@ -736,13 +873,15 @@ export class Ipvs {
     // are validated into rows (fast path); their Planned (label, hint, undo) is built only when
     // a report or a rollback asks for it, from the op: planning an add then has no side effect.
     const rows = model.services === undefined ? new Uint32Array(ops.length * IPVS_ROW) : undefined;
-    const plan = this.#plan(ops, model, rows);
+    const fast = { count: 0 };
+    const plan = this.#plan(ops, model, rows, fast);
     const planned = (i: number): Planned => (plan[i] ??= this.#planOne(ops[i]!, { services: undefined, timeouts: undefined, daemons: undefined }));
-    await this.#checkNeeds(plan);
+    const allFast = fast.count === plan.length; // rows only: nothing needs a tunnel feature, one encoder call
+    if (!allFast) await this.#checkNeeds(plan);
     const b = this.#sock.newBatch();
     const f = this.#familyId;
-    let run = -1; // first item of the current run of rows
-    for (let i = 0; i < plan.length; i++) {
+    let run = allFast ? 0 : -1; // first item of the current run of rows
+    for (let i = allFast ? plan.length : 0; i < plan.length; i++) {
       const p = plan[i];
       if (p === undefined) {
         if (run < 0) run = i;
@@ -842,26 +981,31 @@ export class Ipvs {
 
   /** Validates every op and turns it into one request plus its inverse, updating the model. */
   #plan(ops: Op[], model: Model): Planned[];
-  #plan(ops: Op[], model: Model, rows: Uint32Array | undefined): (Planned | undefined)[];
-  #plan(ops: Op[], model: Model, rows?: Uint32Array): (Planned | undefined)[] {
-    const out: (Planned | undefined)[] = [];
-    const batch = ops.length > 1;
-    ops.forEach((op, i) => {
+  #plan(ops: Op[], model: Model, rows: Uint32Array | undefined, fast?: { count: number }): (Planned | undefined)[];
+  #plan(ops: Op[], model: Model, rows?: Uint32Array, fast?: { count: number }): (Planned | undefined)[] {
+    const n = ops.length;
+    const out: (Planned | undefined)[] = new Array(n);
+    const batch = n > 1;
+    let fastCount = 0;
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
       if (rows !== undefined) {
         // Fast path (see validate.ts): undefined = the item is row i, planned on demand.
         if (op.kind === 'addDestination' ? fastDest(op.service, op.dest, rows, i) : op.kind === 'addService' && fastService(op.spec, rows, i)) {
-          out.push(undefined);
-          return;
+          out[i] = undefined;
+          fastCount++;
+          continue;
         }
       }
       try {
-        out.push(this.#planOne(op, model));
+        out[i] = this.#planOne(op, model);
       } catch (e) {
         if (batch && e instanceof ValidationError) throw new ValidationError(`batch[${i}].${e.field}`, e.value, e.message.slice(e.field.length + 1).replace(/, got .*$/, ''));
         if (batch && e instanceof NetlinkError) throw new NetlinkError({ op: e.op, errno: e.errno, code: e.code, batchIndex: i }, `${e.message} [batch item ${i}; nothing was sent]`);
         throw e;
       }
-    });
+    }
+    if (fast) fast.count = fastCount;
     return out;
   }
 
@@ -1101,37 +1245,6 @@ export class Ipvs {
     const raw = await this.#sock.run(b, 'listServices', { large: true });
     throwIfFailed(raw, 'listServices');
     return this.#decodeServices(raw, 0);
-  }
-
-  /**
-   * #dumpDests + destinationOf, with the replies decoded natively into columns (one set for the
-   * whole run) and the Destination objects built here: building them through N-API (~15 named
-   * properties and a stats object of 10 BigInts each) cost more than the dump.
-   */
-  async #listDests(keys: WireServiceKey[]): Promise<Destination[][]> {
-    const b = this.#sock.newBatch();
-    for (const k of keys) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetDest, k, dump: true });
-    const raw = await this.#sock.run(b, 'listDestinations', { large: true });
-    let total = 0;
-    for (let i = 0; i < keys.length; i++) total += raw.replyCount[i]!;
-    const nums = new Float64Array(total * DEST_COLS);
-    const addrs = new Uint8Array(total * 16);
-    const stats = new BigUint64Array(total * 10);
-    const out: Destination[][] = new Array(keys.length);
-    let at = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      throwIfFailed(raw, `listDestinations ${k.label}`, i);
-      const count = raw.replyCount[i]!;
-      native.ipvsDecodeDestColumns(raw.replies, raw.replyOffsets, raw.replyBegin[i]!, count, k.af, nums, addrs, stats, at);
-      const list: Destination[] = new Array(count);
-      for (let j = 0; j < count; j++, at++) {
-        this.#destSeen = (this.#destSeen ?? 0) | nums[at * DEST_COLS + 12]!;
-        list[j] = destinationOfColumns(nums, addrs, stats, at);
-      }
-      out[i] = list;
-    }
-    return out;
   }
 
   /** One run with a destination dump per service; the transport sends them back to back. */

@@ -128,6 +128,18 @@ export interface IpvsNative {
     replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number, serviceAf: number,
     nums: Float64Array, addrs: Uint8Array, stats: BigUint64Array, at: number,
   ): void;
+  /** Destinations of items 0..n-1 of an outcome (n = serviceAfs.length) as consecutive rows from 0, item by item; returns the row count. */
+  ipvsDecodeDestColumnsMany(
+    replies: Buffer, replyOffsets: Uint32Array, replyBegin: Int32Array, replyCount: Int32Array, serviceAfs: Uint8Array,
+    nums: Float64Array, addrs: Uint8Array, stats: BigUint64Array,
+  ): number;
+  /** Services of replies [begin, begin + count) as rows 0.. of SVC_COLS numbers, 16 address bytes and 10 counters each; returns the scheduler / PE names the rows index (names[0] = ''). */
+  ipvsDecodeServiceColumns(
+    replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number,
+    nums: Float64Array, addrs: Uint8Array, stats: BigUint64Array,
+  ): string[];
+  /** A GET_DEST dump request for each of rows 0..count-1 of ipvsDecodeServiceColumns' columns. */
+  ipvsEncodeDestDumps(batch: NativeBatch, familyId: number, nums: Float64Array, addrs: Uint8Array, count: number): void;
   ipvsDecodeDaemons(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): RawIpvsDaemon[];
   ipvsDecodeConfig(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): { tcp: number; tcpFin: number; udp: number };
   ipvsDecodeInfo(replies: Buffer, replyOffsets: Uint32Array, begin: number, count: number): { version: number; connTabSize: number };

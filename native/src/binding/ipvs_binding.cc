@@ -11,6 +11,7 @@
 
 #include "binding/addon.h"
 #include "binding/batch.h"
+#include "binding/napi_arrays.h"
 #include "families/ipvs.h"
 
 namespace lvskit {
@@ -162,9 +163,7 @@ Napi::Value EncodeMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   nl::MessageWriter& w = BatchArg(info, 0, fn);
   uint16_t fam = U16Arg(info, 1, fn, "familyId");
-  if (info.Length() <= 2 || !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(env, std::string(fn) + ": rows must be a Uint32Array");
-  Napi::Uint32Array rows = info[2].As<Napi::Uint32Array>();
+  Napi::Uint32Array rows = arrays::TypedArrayArg<uint32_t>(info, 2, fn, "rows");
   uint32_t start = U32Arg(info, 3, fn, "start");
   uint32_t count = U32Arg(info, 4, fn, "count");
   if ((static_cast<uint64_t>(start) + count) * kIpvsRowStride > rows.ElementLength())
@@ -281,24 +280,33 @@ struct ReplySet {
   uint32_t begin = 0, count = 0;
 };
 
-ReplySet ReplyArgs(const Napi::CallbackInfo& info, const char* fn) {
-  Napi::Env env = info.Env();
+// Arguments 0 and 1: the replies Buffer and its replyOffsets (begin and count left at 0).
+ReplySet ReplyBufferArgs(const Napi::CallbackInfo& info, const char* fn) {
   ReplySet r;
   std::string_view b = BytesArg(info, 0, fn, "replies");
   r.bytes = reinterpret_cast<const uint8_t*>(b.data());
   r.size = b.size();
-  if (info.Length() <= 1 || !info[1].IsTypedArray() ||
-      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
-    throw Napi::TypeError::New(env, std::string(fn) + ": replyOffsets must be a Uint32Array");
-  Napi::Uint32Array o = info[1].As<Napi::Uint32Array>();
+  Napi::Uint32Array o = arrays::TypedArrayArg<uint32_t>(info, 1, fn, "replyOffsets");
   r.offsets = o.Data();
   r.nOffsets = o.ElementLength();
-  r.begin = U32Arg(info, 2, fn, "begin");
-  r.count = U32Arg(info, 3, fn, "count");
-  if (static_cast<uint64_t>(r.begin) + r.count > r.nOffsets)
-    throw Napi::RangeError::New(env, std::string(fn) + ": replies " + std::to_string(r.begin) + "+" +
-                                         std::to_string(r.count) + " exceed the " + std::to_string(r.nOffsets) +
+  return r;
+}
+
+void SetRange(Napi::Env env, const char* fn, ReplySet* r, uint64_t begin, uint64_t count) {
+  if (begin + count > r->nOffsets)
+    throw Napi::RangeError::New(env, std::string(fn) + ": replies " + std::to_string(begin) + "+" +
+                                         std::to_string(count) + " exceed the " + std::to_string(r->nOffsets) +
                                          " offsets");
+  r->begin = static_cast<uint32_t>(begin);
+  r->count = static_cast<uint32_t>(count);
+}
+
+// (replies, replyOffsets, begin, count) at arguments 0..3.
+ReplySet ReplyArgs(const Napi::CallbackInfo& info, const char* fn) {
+  ReplySet r = ReplyBufferArgs(info, fn);
+  uint32_t begin = U32Arg(info, 2, fn, "begin");
+  uint32_t count = U32Arg(info, 3, fn, "count");
+  SetRange(info.Env(), fn, &r, begin, count);
   return r;
 }
 
@@ -338,208 +346,329 @@ Napi::Object StatsObject(Napi::Env env, const v::Stats& s) {
   throw Napi::Error::New(env, std::string(fn) + ": reply " + std::to_string(k) + ": " + e);
 }
 
-// ipvsDecodeServices(replies, replyOffsets, begin, count) -> RawIpvsService[]
-Napi::Value DecodeServices(const Napi::CallbackInfo& info) {
-  const char* fn = "ipvsDecodeServices";
-  Napi::Env env = info.Env();
-  ReplySet r = ReplyArgs(info, fn);
-  Napi::Array out = Napi::Array::New(env, r.count);
+// The one shape of every decoder below: each reply of the set decoded by `decode` (a family
+// decoder, bool(msg, len, T*, std::string*)) into a T handed to `sink(k, t)`; a message that does
+// not decode throws "<fn>: reply <k>: <why>".
+template <typename T, typename Decode, typename Sink>
+void ForEachReply(Napi::Env env, const char* fn, const ReplySet& r, Decode decode, Sink sink) {
   for (uint32_t k = 0; k < r.count; ++k) {
     const uint8_t* p;
     size_t len;
     if (!MessageAt(r, k, &p, &len)) DecodeFail(env, fn, k, "offset outside the buffer");
-    v::ServiceInfo s;
+    T t;
     std::string err;
-    if (!v::DecodeService(p, len, &s, &err)) DecodeFail(env, fn, k, err);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("af", s.key.af);
-    o.Set("family", FamilyName(s.key.af));
-    o.Set("fwmark", Napi::Number::New(env, s.key.fwmark));
-    o.Set("protocol", s.key.protocol);
-    o.Set("address", s.key.fwmark ? std::string() : AddrString(s.key.af, s.key.addr));
-    o.Set("port", s.key.port);
-    o.Set("scheduler", s.scheduler);
-    o.Set("pe", s.pe);
-    o.Set("flags", Napi::Number::New(env, s.flags));
-    o.Set("timeout", Napi::Number::New(env, s.timeout));
-    o.Set("netmask", Napi::Number::New(env, s.netmask));
-    if (s.hasStats) o.Set("stats", StatsObject(env, s.stats));
-    o.Set("seen", s.seen);
-    out.Set(k, o);
+    if (!decode(p, len, &t, &err)) DecodeFail(env, fn, k, err);
+    sink(k, t);
   }
+}
+
+// (replies, replyOffsets, begin, count) -> one object per reply, built by `build(env, t)`.
+template <typename T, typename Decode, typename Build>
+Napi::Value DecodeEach(const Napi::CallbackInfo& info, const char* fn, const ReplySet& r, Decode decode, Build build) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, r.count);
+  ForEachReply<T>(env, fn, r, decode, [&](uint32_t k, const T& t) { out.Set(k, build(env, t)); });
   return out;
+}
+
+// (replies, replyOffsets, begin, count) -> the object of the first reply; none: "<fn>: no reply".
+template <typename T, typename Decode, typename Build>
+Napi::Value DecodeFirst(const Napi::CallbackInfo& info, const char* fn, Decode decode, Build build) {
+  Napi::Env env = info.Env();
+  ReplySet r = ReplyArgs(info, fn);
+  if (r.count < 1) throw Napi::Error::New(env, std::string(fn) + ": no reply");
+  r.count = 1;
+  Napi::Value out;
+  ForEachReply<T>(env, fn, r, decode, [&](uint32_t, const T& t) { out = build(env, t); });
+  return out;
+}
+
+Napi::Object ServiceObject(Napi::Env env, const v::ServiceInfo& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("af", s.key.af);
+  o.Set("family", FamilyName(s.key.af));
+  o.Set("fwmark", Napi::Number::New(env, s.key.fwmark));
+  o.Set("protocol", s.key.protocol);
+  o.Set("address", s.key.fwmark ? std::string() : AddrString(s.key.af, s.key.addr));
+  o.Set("port", s.key.port);
+  o.Set("scheduler", s.scheduler);
+  o.Set("pe", s.pe);
+  o.Set("flags", Napi::Number::New(env, s.flags));
+  o.Set("timeout", Napi::Number::New(env, s.timeout));
+  o.Set("netmask", Napi::Number::New(env, s.netmask));
+  if (s.hasStats) o.Set("stats", StatsObject(env, s.stats));
+  o.Set("seen", s.seen);
+  return o;
+}
+
+Napi::Object DestObject(Napi::Env env, const v::DestInfo& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("af", d.key.af);
+  o.Set("family", FamilyName(d.key.af));
+  o.Set("address", AddrString(d.key.af, d.key.addr));
+  o.Set("port", d.key.port);
+  o.Set("forward", Napi::Number::New(env, d.fwdMethod));
+  o.Set("weight", Napi::Number::New(env, d.weight));
+  o.Set("upperThreshold", Napi::Number::New(env, d.upperThreshold));
+  o.Set("lowerThreshold", Napi::Number::New(env, d.lowerThreshold));
+  o.Set("activeConnections", Napi::Number::New(env, d.activeConns));
+  o.Set("inactiveConnections", Napi::Number::New(env, d.inactConns));
+  o.Set("persistentConnections", Napi::Number::New(env, d.persistConns));
+  o.Set("tunnelType", d.tunType);
+  o.Set("tunnelPort", d.tunPort);
+  o.Set("tunnelFlags", d.tunFlags);
+  if (d.hasStats) o.Set("stats", StatsObject(env, d.stats));
+  o.Set("seen", d.seen);
+  return o;
+}
+
+Napi::Object DaemonObject(Napi::Env env, const v::DaemonInfo& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("state", Napi::Number::New(env, d.cfg.state));
+  o.Set("interface", d.cfg.ifname);
+  o.Set("syncId", Napi::Number::New(env, d.cfg.syncId));
+  o.Set("maxLength", d.cfg.maxLen);
+  o.Set("group", d.cfg.groupAf ? AddrString(d.cfg.groupAf, d.cfg.group) : std::string());
+  o.Set("port", d.cfg.port);
+  o.Set("ttl", d.cfg.ttl);
+  return o;
+}
+
+// ipvsDecodeServices(replies, replyOffsets, begin, count) -> RawIpvsService[]
+Napi::Value DecodeServices(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsDecodeServices";
+  return DecodeEach<v::ServiceInfo>(info, fn, ReplyArgs(info, fn), v::DecodeService, ServiceObject);
 }
 
 // ipvsDecodeDests(replies, replyOffsets, begin, count, serviceAf) -> RawIpvsDest[]
 Napi::Value DecodeDests(const Napi::CallbackInfo& info) {
   const char* fn = "ipvsDecodeDests";
-  Napi::Env env = info.Env();
   ReplySet r = ReplyArgs(info, fn);
   uint16_t svcAf = AfArg(info, 4, fn, "serviceAf", false);
-  Napi::Array out = Napi::Array::New(env, r.count);
-  for (uint32_t k = 0; k < r.count; ++k) {
-    const uint8_t* p;
-    size_t len;
-    if (!MessageAt(r, k, &p, &len)) DecodeFail(env, fn, k, "offset outside the buffer");
-    v::DestInfo d;
-    std::string err;
-    if (!v::DecodeDest(p, len, svcAf, &d, &err)) DecodeFail(env, fn, k, err);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("af", d.key.af);
-    o.Set("family", FamilyName(d.key.af));
-    o.Set("address", AddrString(d.key.af, d.key.addr));
-    o.Set("port", d.key.port);
-    o.Set("forward", Napi::Number::New(env, d.fwdMethod));
-    o.Set("weight", Napi::Number::New(env, d.weight));
-    o.Set("upperThreshold", Napi::Number::New(env, d.upperThreshold));
-    o.Set("lowerThreshold", Napi::Number::New(env, d.lowerThreshold));
-    o.Set("activeConnections", Napi::Number::New(env, d.activeConns));
-    o.Set("inactiveConnections", Napi::Number::New(env, d.inactConns));
-    o.Set("persistentConnections", Napi::Number::New(env, d.persistConns));
-    o.Set("tunnelType", d.tunType);
-    o.Set("tunnelPort", d.tunPort);
-    o.Set("tunnelFlags", d.tunFlags);
-    if (d.hasStats) o.Set("stats", StatsObject(env, d.stats));
-    o.Set("seen", d.seen);
-    out.Set(k, o);
-  }
-  return out;
-}
-
-// ipvsDecodeDestColumns(replies, replyOffsets, begin, count, serviceAf, nums, addrs, stats, at):
-// the destinations of replies [begin, begin + count) written as rows at..at+count-1 of columns
-// that lib/ipvs/client.ts turns into Destination objects in JS (setting ~15 named properties and
-// a stats object through N-API per destination cost more than the dump). nums: Float64Array of
-// kDestCols per row:
-//   [af, port, forward, weight, upperThreshold, lowerThreshold, activeConns, inactConns,
-//    persistConns, tunType, tunPort, tunFlags, seen, hasStats]
-// addrs: Uint8Array, 16 bytes per row; stats: BigUint64Array, 10 per row (IPVS_STATS_ATTR_* order).
-constexpr uint32_t kDestCols = 14;
-
-template <typename T>
-T* TypedArg(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* fn, const char* name,
-            size_t* len) {
-  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
-    throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + name + " has the wrong type");
-  Napi::TypedArray a = info[i].As<Napi::TypedArray>();
-  *len = a.ElementLength();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
-}
-
-Napi::Value DecodeDestColumns(const Napi::CallbackInfo& info) {
-  const char* fn = "ipvsDecodeDestColumns";
-  Napi::Env env = info.Env();
-  ReplySet r = ReplyArgs(info, fn);
-  uint16_t svcAf = AfArg(info, 4, fn, "serviceAf", false);
-  size_t nNums, nAddrs, nStats;
-  double* nums = TypedArg<double>(info, 5, napi_float64_array, fn, "nums", &nNums);
-  uint8_t* addrs = TypedArg<uint8_t>(info, 6, napi_uint8_array, fn, "addrs", &nAddrs);
-  uint64_t* stats = TypedArg<uint64_t>(info, 7, napi_biguint64_array, fn, "stats", &nStats);
-  uint32_t at = U32Arg(info, 8, fn, "at");
-  uint64_t end = static_cast<uint64_t>(at) + r.count;
-  if (end * kDestCols > nNums || end * 16 > nAddrs || end * 10 > nStats)
-    throw Napi::RangeError::New(env, std::string(fn) + ": rows " + std::to_string(at) + "+" + std::to_string(r.count) +
-                                         " exceed the output columns");
-  for (uint32_t k = 0; k < r.count; ++k) {
-    const uint8_t* p;
-    size_t len;
-    if (!MessageAt(r, k, &p, &len)) DecodeFail(env, fn, k, "offset outside the buffer");
-    v::DestInfo d;
-    std::string err;
-    if (!v::DecodeDest(p, len, svcAf, &d, &err)) DecodeFail(env, fn, k, err);
-    size_t row = static_cast<size_t>(at) + k;
-    double* n = nums + row * kDestCols;
-    n[0] = d.key.af;
-    n[1] = d.key.port;
-    n[2] = d.fwdMethod;
-    n[3] = d.weight;
-    n[4] = d.upperThreshold;
-    n[5] = d.lowerThreshold;
-    n[6] = d.activeConns;
-    n[7] = d.inactConns;
-    n[8] = d.persistConns;
-    n[9] = d.tunType;
-    n[10] = d.tunPort;
-    n[11] = d.tunFlags;
-    n[12] = d.seen;
-    n[13] = d.hasStats ? 1 : 0;
-    std::memcpy(addrs + row * 16, d.key.addr, 16);
-    uint64_t* s = stats + row * 10;
-    s[0] = d.stats.conns;
-    s[1] = d.stats.inPkts;
-    s[2] = d.stats.outPkts;
-    s[3] = d.stats.inBytes;
-    s[4] = d.stats.outBytes;
-    s[5] = d.stats.cps;
-    s[6] = d.stats.inPps;
-    s[7] = d.stats.outPps;
-    s[8] = d.stats.inBps;
-    s[9] = d.stats.outBps;
-  }
-  return env.Undefined();
+  auto decode = [svcAf](const uint8_t* p, size_t len, v::DestInfo* d, std::string* err) { return v::DecodeDest(p, len, svcAf, d, err); };
+  return DecodeEach<v::DestInfo>(info, fn, r, decode, DestObject);
 }
 
 // ipvsDecodeDaemons(replies, replyOffsets, begin, count) -> RawIpvsDaemon[]
 Napi::Value DecodeDaemons(const Napi::CallbackInfo& info) {
   const char* fn = "ipvsDecodeDaemons";
-  Napi::Env env = info.Env();
-  ReplySet r = ReplyArgs(info, fn);
-  Napi::Array out = Napi::Array::New(env, r.count);
-  for (uint32_t k = 0; k < r.count; ++k) {
-    const uint8_t* p;
-    size_t len;
-    if (!MessageAt(r, k, &p, &len)) DecodeFail(env, fn, k, "offset outside the buffer");
-    v::DaemonInfo d;
-    std::string err;
-    if (!v::DecodeDaemon(p, len, &d, &err)) DecodeFail(env, fn, k, err);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("state", Napi::Number::New(env, d.cfg.state));
-    o.Set("interface", d.cfg.ifname);
-    o.Set("syncId", Napi::Number::New(env, d.cfg.syncId));
-    o.Set("maxLength", d.cfg.maxLen);
-    o.Set("group", d.cfg.groupAf ? AddrString(d.cfg.groupAf, d.cfg.group) : std::string());
-    o.Set("port", d.cfg.port);
-    o.Set("ttl", d.cfg.ttl);
-    out.Set(k, o);
-  }
-  return out;
+  return DecodeEach<v::DaemonInfo>(info, fn, ReplyArgs(info, fn), v::DecodeDaemon, DaemonObject);
 }
 
 // ipvsDecodeConfig(replies, replyOffsets, begin, count) -> { tcp, tcpFin, udp } (the first reply)
 Napi::Value DecodeConfig(const Napi::CallbackInfo& info) {
-  const char* fn = "ipvsDecodeConfig";
-  Napi::Env env = info.Env();
-  ReplySet r = ReplyArgs(info, fn);
-  if (r.count < 1) throw Napi::Error::New(env, std::string(fn) + ": no reply");
-  const uint8_t* p;
-  size_t len;
-  if (!MessageAt(r, 0, &p, &len)) DecodeFail(env, fn, 0, "offset outside the buffer");
-  v::ConfigInfo c;
-  std::string err;
-  if (!v::DecodeConfig(p, len, &c, &err)) DecodeFail(env, fn, 0, err);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("tcp", Napi::Number::New(env, c.tcp));
-  o.Set("tcpFin", Napi::Number::New(env, c.tcpFin));
-  o.Set("udp", Napi::Number::New(env, c.udp));
-  return o;
+  return DecodeFirst<v::ConfigInfo>(info, "ipvsDecodeConfig", v::DecodeConfig, [](Napi::Env env, const v::ConfigInfo& c) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("tcp", Napi::Number::New(env, c.tcp));
+    o.Set("tcpFin", Napi::Number::New(env, c.tcpFin));
+    o.Set("udp", Napi::Number::New(env, c.udp));
+    return o;
+  });
 }
 
 // ipvsDecodeInfo(replies, replyOffsets, begin, count) -> { version, connTabSize } (the first reply)
 Napi::Value DecodeInfo(const Napi::CallbackInfo& info) {
-  const char* fn = "ipvsDecodeInfo";
+  return DecodeFirst<v::InfoReply>(info, "ipvsDecodeInfo", v::DecodeInfo, [](Napi::Env env, const v::InfoReply& in) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("version", Napi::Number::New(env, in.version));
+    o.Set("connTabSize", Napi::Number::New(env, in.connTabSize));
+    return o;
+  });
+}
+
+// ---- columnar decoders: the whole of listAll in three N-API calls --------------------------
+//
+// Building each service and destination object through N-API (a dozen named properties and a
+// stats object of 10 BigInts each) cost more than the dumps. These fill caller-owned typed
+// arrays instead, and lib/ipvs/client.ts builds the objects in JS:
+//   nums: Float64Array, kSvcCols / kDestCols numbers per row;
+//   addrs: Uint8Array, 16 bytes per row; stats: BigUint64Array, 10 per row (IPVS_STATS_ATTR_*
+//   order: conns, inPkts, outPkts, inBytes, outBytes, cps, inPps, outPps, inBps, outBps).
+
+// Service row: [af, protocol, port, fwmark, flags, timeout, netmask, seen, hasStats,
+//               scheduler (index into the returned names), pe (index; 0 = '')]
+constexpr uint32_t kSvcCols = 11;
+// Destination row: [af, port, forward, weight, upperThreshold, lowerThreshold, activeConns,
+//                   inactConns, persistConns, tunType, tunPort, tunFlags, seen, hasStats]
+constexpr uint32_t kDestCols = 14;
+
+struct Columns {
+  double* nums = nullptr;
+  uint8_t* addrs = nullptr;
+  uint64_t* stats = nullptr;
+  size_t nNums = 0, nAddrs = 0, nStats = 0;
+};
+
+// (nums, addrs, stats) at arguments i..i+2; rows [0, rows) must fit.
+Columns ColumnArgs(const Napi::CallbackInfo& info, size_t i, const char* fn, uint32_t cols, uint64_t rows,
+                   const std::string& what) {
+  Columns c;
+  const char* names[] = {"nums", "addrs", "stats"};
+  bool ok[] = {arrays::IsTypedArrayOf<double>(info[i]), arrays::IsTypedArrayOf<uint8_t>(info[i + 1]),
+               arrays::IsTypedArrayOf<uint64_t>(info[i + 2])};
+  for (int k = 0; k < 3; ++k)
+    if (!ok[k]) throw Napi::TypeError::New(info.Env(), std::string(fn) + ": " + names[k] + " has the wrong type");
+  Napi::Float64Array n = info[i].As<Napi::Float64Array>();
+  Napi::Uint8Array a = info[i + 1].As<Napi::Uint8Array>();
+  Napi::BigUint64Array s = info[i + 2].As<Napi::BigUint64Array>();
+  c.nums = n.Data();
+  c.nNums = n.ElementLength();
+  c.addrs = a.Data();
+  c.nAddrs = a.ElementLength();
+  c.stats = s.Data();
+  c.nStats = s.ElementLength();
+  if (rows * cols > c.nNums || rows * 16 > c.nAddrs || rows * 10 > c.nStats)
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": rows " + what + " exceed the output columns");
+  return c;
+}
+
+void PutStats(uint64_t* s, const v::Stats& st) {
+  s[0] = st.conns;
+  s[1] = st.inPkts;
+  s[2] = st.outPkts;
+  s[3] = st.inBytes;
+  s[4] = st.outBytes;
+  s[5] = st.cps;
+  s[6] = st.inPps;
+  s[7] = st.outPps;
+  s[8] = st.inBps;
+  s[9] = st.outBps;
+}
+
+void PutDestRow(const Columns& c, size_t row, const v::DestInfo& d) {
+  double* n = c.nums + row * kDestCols;
+  n[0] = d.key.af;
+  n[1] = d.key.port;
+  n[2] = d.fwdMethod;
+  n[3] = d.weight;
+  n[4] = d.upperThreshold;
+  n[5] = d.lowerThreshold;
+  n[6] = d.activeConns;
+  n[7] = d.inactConns;
+  n[8] = d.persistConns;
+  n[9] = d.tunType;
+  n[10] = d.tunPort;
+  n[11] = d.tunFlags;
+  n[12] = d.seen;
+  n[13] = d.hasStats ? 1 : 0;
+  std::memcpy(c.addrs + row * 16, d.key.addr, 16);
+  PutStats(c.stats + row * 10, d.stats);
+}
+
+// ipvsDecodeServiceColumns(replies, replyOffsets, begin, count, nums, addrs, stats) -> names:
+// the services of replies [begin, begin + count) as rows 0..count-1; names holds the distinct
+// scheduler and persistence engine names the rows index, names[0] = ''.
+Napi::Value DecodeServiceColumns(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsDecodeServiceColumns";
   Napi::Env env = info.Env();
   ReplySet r = ReplyArgs(info, fn);
-  if (r.count < 1) throw Napi::Error::New(env, std::string(fn) + ": no reply");
-  const uint8_t* p;
-  size_t len;
-  if (!MessageAt(r, 0, &p, &len)) DecodeFail(env, fn, 0, "offset outside the buffer");
-  v::InfoReply in;
-  std::string err;
-  if (!v::DecodeInfo(p, len, &in, &err)) DecodeFail(env, fn, 0, err);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("version", Napi::Number::New(env, in.version));
-  o.Set("connTabSize", Napi::Number::New(env, in.connTabSize));
-  return o;
+  Columns c = ColumnArgs(info, 4, fn, kSvcCols, r.count, "0+" + std::to_string(r.count));
+  std::vector<std::string> names{std::string()};
+  auto nameIndex = [&names](const std::string& s) {
+    for (size_t i = 0; i < names.size(); ++i)
+      if (names[i] == s) return static_cast<double>(i);
+    names.push_back(s);
+    return static_cast<double>(names.size() - 1);
+  };
+  ForEachReply<v::ServiceInfo>(env, fn, r, v::DecodeService, [&](uint32_t k, const v::ServiceInfo& s) {
+    double* n = c.nums + static_cast<size_t>(k) * kSvcCols;
+    n[0] = s.key.af;
+    n[1] = s.key.protocol;
+    n[2] = s.key.port;
+    n[3] = s.key.fwmark;
+    n[4] = s.flags;
+    n[5] = s.timeout;
+    n[6] = s.netmask;
+    n[7] = s.seen;
+    n[8] = s.hasStats ? 1 : 0;
+    n[9] = nameIndex(s.scheduler);
+    n[10] = nameIndex(s.pe);
+    std::memcpy(c.addrs + static_cast<size_t>(k) * 16, s.key.addr, 16);
+    PutStats(c.stats + static_cast<size_t>(k) * 10, s.stats);
+  });
+  Napi::Array out = Napi::Array::New(env, names.size());
+  for (uint32_t i = 0; i < names.size(); ++i) out.Set(i, names[i]);
+  return out;
+}
+
+// ipvsEncodeDestDumps(batch, familyId, nums, addrs, count): a GET_DEST dump request for each of
+// the rows 0..count-1 of ipvsDecodeServiceColumns' columns (the same request ipvsEncodeServiceKey
+// writes for that service's key), in row order.
+Napi::Value EncodeDestDumps(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsEncodeDestDumps";
+  Napi::Env env = info.Env();
+  nl::MessageWriter& w = BatchArg(info, 0, fn);
+  uint16_t fam = U16Arg(info, 1, fn, "familyId");
+  Napi::Float64Array nums = arrays::TypedArrayArg<double>(info, 2, fn, "nums");
+  Napi::Uint8Array addrs = arrays::TypedArrayArg<uint8_t>(info, 3, fn, "addrs");
+  uint32_t count = U32Arg(info, 4, fn, "count");
+  if (static_cast<uint64_t>(count) * kSvcCols > nums.ElementLength() || static_cast<uint64_t>(count) * 16 > addrs.ElementLength())
+    throw Napi::RangeError::New(env, std::string(fn) + ": count " + std::to_string(count) + " exceeds the columns");
+  const double* n = nums.Data();
+  for (uint32_t i = 0; i < count; ++i, n += kSvcCols) {
+    double af = n[0], protocol = n[1], port = n[2], fwmark = n[3];
+    if ((af != v::kAfInet && af != v::kAfInet6) || !(protocol >= 0 && protocol <= 0xffff) || !(port >= 0 && port <= 0xffff) ||
+        !(fwmark >= 0 && fwmark <= 0xffffffffu))
+      throw Napi::RangeError::New(env, std::string(fn) + ": row " + std::to_string(i) + " is not a service key");
+    v::ServiceKey k;
+    k.af = static_cast<uint16_t>(af);
+    k.protocol = static_cast<uint16_t>(protocol);
+    k.port = static_cast<uint16_t>(port);
+    k.fwmark = static_cast<uint32_t>(fwmark);
+    std::memcpy(k.addr, addrs.Data() + static_cast<size_t>(i) * 16, 16);
+    v::EncodeServiceKey(w, fam, v::kCmdGetDest, k, true);
+  }
+  return env.Undefined();
+}
+
+// ipvsDecodeDestColumns(replies, replyOffsets, begin, count, serviceAf, nums, addrs, stats, at):
+// the destinations of replies [begin, begin + count) as rows at..at+count-1.
+Napi::Value DecodeDestColumns(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsDecodeDestColumns";
+  Napi::Env env = info.Env();
+  ReplySet r = ReplyArgs(info, fn);
+  uint16_t svcAf = AfArg(info, 4, fn, "serviceAf", false);
+  uint32_t at = U32Arg(info, 8, fn, "at");
+  Columns c = ColumnArgs(info, 5, fn, kDestCols, static_cast<uint64_t>(at) + r.count,
+                         std::to_string(at) + "+" + std::to_string(r.count));
+  auto decode = [svcAf](const uint8_t* p, size_t len, v::DestInfo* d, std::string* err) { return v::DecodeDest(p, len, svcAf, d, err); };
+  ForEachReply<v::DestInfo>(env, fn, r, decode, [&](uint32_t k, const v::DestInfo& d) { PutDestRow(c, static_cast<size_t>(at) + k, d); });
+  return env.Undefined();
+}
+
+// ipvsDecodeDestColumnsMany(replies, replyOffsets, replyBegin, replyCount, serviceAfs, nums,
+// addrs, stats) -> rows: the replies of items 0..n-1 of an outcome (replyBegin / replyCount:
+// Int32Array; serviceAfs: Uint8Array, the family of item i's service) as consecutive rows, item
+// i's after item i-1's. One call for every destination dump of a listAll.
+Napi::Value DecodeDestColumnsMany(const Napi::CallbackInfo& info) {
+  const char* fn = "ipvsDecodeDestColumnsMany";
+  Napi::Env env = info.Env();
+  ReplySet r = ReplyBufferArgs(info, fn);
+  Napi::Int32Array begins = arrays::TypedArrayArg<int32_t>(info, 2, fn, "replyBegin");
+  Napi::Int32Array counts = arrays::TypedArrayArg<int32_t>(info, 3, fn, "replyCount");
+  Napi::Uint8Array afs = arrays::TypedArrayArg<uint8_t>(info, 4, fn, "serviceAfs");
+  size_t items = afs.ElementLength();
+  if (begins.ElementLength() < items || counts.ElementLength() < items)
+    throw Napi::RangeError::New(env, std::string(fn) + ": replyBegin and replyCount need one entry per service");
+  uint64_t rows = 0;
+  for (size_t i = 0; i < items; ++i) {
+    if (counts[i] < 0 || (counts[i] > 0 && begins[i] < 0))
+      throw Napi::RangeError::New(env, std::string(fn) + ": item " + std::to_string(i) + " has a negative reply range");
+    rows += static_cast<uint32_t>(counts[i]);
+  }
+  Columns c = ColumnArgs(info, 5, fn, kDestCols, rows, "0+" + std::to_string(rows));
+  size_t row = 0;
+  for (size_t i = 0; i < items; ++i) {
+    if (counts[i] == 0) continue;
+    SetRange(env, fn, &r, static_cast<uint32_t>(begins[i]), static_cast<uint32_t>(counts[i]));
+    uint16_t svcAf = afs[i];
+    if (svcAf != v::kAfInet && svcAf != v::kAfInet6)
+      throw Napi::RangeError::New(env, std::string(fn) + ": serviceAfs[" + std::to_string(i) + "] must be AF_INET (2) or AF_INET6 (10), got " +
+                                           std::to_string(svcAf));
+    auto decode = [svcAf](const uint8_t* p, size_t len, v::DestInfo* d, std::string* err) { return v::DecodeDest(p, len, svcAf, d, err); };
+    ForEachReply<v::DestInfo>(env, fn, r, decode, [&](uint32_t, const v::DestInfo& d) { PutDestRow(c, row++, d); });
+  }
+  return Napi::Number::New(env, static_cast<double>(rows));
 }
 
 }  // namespace
@@ -555,6 +684,9 @@ void InitIpvs(Napi::Env env, Napi::Object exports) {
   exports.Set("ipvsDecodeServices", Napi::Function::New(env, DecodeServices, "ipvsDecodeServices"));
   exports.Set("ipvsDecodeDests", Napi::Function::New(env, DecodeDests, "ipvsDecodeDests"));
   exports.Set("ipvsDecodeDestColumns", Napi::Function::New(env, DecodeDestColumns, "ipvsDecodeDestColumns"));
+  exports.Set("ipvsDecodeDestColumnsMany", Napi::Function::New(env, DecodeDestColumnsMany, "ipvsDecodeDestColumnsMany"));
+  exports.Set("ipvsDecodeServiceColumns", Napi::Function::New(env, DecodeServiceColumns, "ipvsDecodeServiceColumns"));
+  exports.Set("ipvsEncodeDestDumps", Napi::Function::New(env, EncodeDestDumps, "ipvsEncodeDestDumps"));
   exports.Set("ipvsDecodeDaemons", Napi::Function::New(env, DecodeDaemons, "ipvsDecodeDaemons"));
   exports.Set("ipvsDecodeConfig", Napi::Function::New(env, DecodeConfig, "ipvsDecodeConfig"));
   exports.Set("ipvsDecodeInfo", Napi::Function::New(env, DecodeInfo, "ipvsDecodeInfo"));
