@@ -9,3 +9,4 @@ export * from './rtnl/index.js';
 export * from './packet/index.js';
 export * from './format/index.js';
 export * from './apply/index.js';
+export { listConnections, parseConnections, readConnectionTable, type IpvsConnection, type ConnectionProtocol, type ConnectionSource } from './ipvs/connections.js';

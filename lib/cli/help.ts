@@ -23,7 +23,8 @@ Commands (the first option):
   -e, --edit-server      edit a real server (fields not given are reset, as ipvsadm)
   -d, --delete-server    delete a real server
   -L, -l, --list         list (-n, --stats, --rate, --thresholds, --persistent-conn, --tun-info,
-                         --exact, --nosort, --timeout, --daemon; -t/-u/-f for one service)
+                         --exact, --nosort, --timeout, --daemon; -t/-u/-f for one service;
+                         -c the connection entries)    lvskit -Lnc
   -Z, --zero             zero counters (of one service with -t/-u/-f)
   --set TCP TCPFIN UDP   set connection timeouts (seconds; 0 = unchanged)
   --start-daemon master|backup [--mcast-interface IF] [--syncid N] [--mcast-group G]
@@ -40,7 +41,8 @@ Options:
   -r, --real-server ADDR[:PORT]   -g (route, default) | -m (masquerade) | -i (tunnel)
   -w, --weight N (default 1)   -x, --u-threshold N   -y, --l-threshold N
   --tun-type ipip|gue|gre   --tun-port PORT   --tun-nocsum | --tun-csum | --tun-remcsum
-  -n, --numeric   -c (connections: not supported by lvskit)
+  -n, --numeric   -c, --connection (with -L: the connection table; --persistent-conn adds
+                  the persistence engine's name and data)
 
 Exit status: 0 done; 1 the kernel refused (message says what and which line); 2 bad usage or a
 rules file that does not parse.

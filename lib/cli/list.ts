@@ -1,10 +1,11 @@
 // `lvskit -L`: the listing ipvsadm 1.31 prints (-L/-l with -n, --stats, --rate, --thresholds,
-// --persistent-conn, --tun-info, --exact, --nosort, --timeout, --daemon), column for column.
+// --persistent-conn, --tun-info, --exact, --nosort, --timeout, --daemon, -c), column for column.
 import type { ListOptions } from '../format/ipvsadm.js';
 import { compareDestinations, compareServices, glibcMergeSort, glibcNtop6 } from '../format/ipvsadm.js';
 import type { NameResolver } from '../format/resolve.js';
 import { normalizeDestination, normalizeService } from '../format/state.js';
 import type { Destination, IpvsInfo, Service, Stats, SyncDaemon, Timeouts } from '../ipvs/types.js';
+import { connectionProtocolName, type IpvsConnection } from '../ipvs/connections.js';
 
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
@@ -139,4 +140,32 @@ export function formatDaemons(ds: readonly SyncDaemon[]): string {
     out += ')\n';
   }
   return out;
+}
+
+// ---- connections (ipvsadm -Lc) -------------------------------------------------------------------
+
+/** The two title lines of `ipvsadm -Lc` (with --persistent-conn: the engine columns too). */
+export function connectionsTitle(o: Pick<ListOptions, 'persistentConn'>): string {
+  if (o.persistentConn) return `IPVS connection entries\npro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)} ${pad('destination', 18)} ${pad('pe name', 16)} pe_data\n`;
+  return `IPVS connection entries\npro expire ${pad('state', 11)} ${pad('source', 18)} ${pad('virtual', 18)} destination\n`;
+}
+
+/**
+ * One entry as `ipvsadm -Lc` prints it: protocol, MM:SS to expiry, state, source, virtual and
+ * destination address:port (names without -n), and with --persistent-conn the engine's name and
+ * the first word of its data when the entry has some. Where ipvsadm misprints, we do not: a
+ * destination of the other family (a tunnel crossing families) is printed as it is, where
+ * ipvsadm's parser turns it into garbage.
+ */
+export function formatConnection(c: IpvsConnection, o: Pick<ListOptions, 'numeric' | 'persistentConn'>, r: NameResolver): string {
+  const proto = c.protocol === 'tcp' || c.protocol === 'udp' || c.protocol === 'sctp' ? c.protocol : undefined;
+  const name = connectionProtocolName(c.protocolNumber);
+  const ap = (a: string, f: string, p: number) => addrPort(a, f, p, proto, o as ListOptions, r);
+  const expire = `${String(Math.floor(c.expires / 60)).padStart(2, '0')}:${String(c.expires % 60).padStart(2, '0')}`;
+  const head = `${pad(name, 3)} ${pad(expire, 6)} ${pad(c.state, 11)} ${pad(ap(c.clientAddress, c.family, c.clientPort), 18)} ${pad(ap(c.virtualAddress, c.family, c.virtualPort), 18)} `;
+  const dest = ap(c.destinationAddress, c.destinationFamily, c.destinationPort);
+  // ipvsadm reads the engine's data with sscanf %s: its first word, and only when there is one
+  const data = c.persistenceData?.split(/\s/)[0] ?? '';
+  if (o.persistentConn && c.persistenceEngine !== undefined && data !== '') return `${head}${pad(dest, 16)} ${pad(c.persistenceEngine, 18)} ${data}\n`;
+  return `${head}${dest}\n`;
 }

@@ -9,13 +9,14 @@ import type { Rtnl } from '../rtnl/handle.js';
 import type { BatchReport } from '../batch.js';
 import { BatchError } from '../batch.js';
 import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
-import { emitRules, parseIpvsadmArgs, parseRules, servicesFromRules, IpvsadmArgsError, RulesParseError, type IpvsadmCommand, type RulesCommand } from '../format/ipvsadm.js';
-import { filesResolver } from '../format/resolve.js';
+import { emitRules, parseIpvsadmArgs, parseRules, servicesFromRules, IpvsadmArgsError, RulesParseError, type IpvsadmCommand, type ListOptions, type RulesCommand } from '../format/ipvsadm.js';
+import { filesResolver, type NameResolver } from '../format/resolve.js';
+import { parseConnections, readConnectionTable } from '../ipvs/connections.js';
 import { parseStateJson, stateServicesOf, stringifyState, type LvsState } from '../format/state.js';
 import { apply, readState, ApplyError, type ApplyResult } from '../apply/apply.js';
 import { PlanError } from '../apply/plan.js';
 import { HELP, VERBS, type Verb } from './help.js';
-import { formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
+import { connectionsTitle, formatConnection, formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
 
 export interface CliIO {
   stdout(text: string): void;
@@ -223,8 +224,8 @@ async function ipvsadmVerb(args: string[], netns: string | undefined, io: CliIO)
       return withIpvs(netns, io, async (ipvs) => {
         const o = c.options;
         const r = filesResolver(o.numeric ? { disabled: true } : {});
-        if (o.connection) throw new UsageError('-c (connections) is not supported: the kernel shows connections only in /proc/net/ip_vs_conn');
-        if (o.timeout) io.stdout(formatTimeouts(await ipvs.getTimeouts()));
+        if (o.connection) printConnections(io, netns, o, r);
+        else if (o.timeout) io.stdout(formatTimeouts(await ipvs.getTimeouts()));
         else if (o.daemon) io.stdout(formatDaemons(await ipvs.listDaemons()));
         else if (c.key) {
           const s = await ipvs.getService(c.key, { withDestinations: true });
@@ -245,6 +246,30 @@ async function ipvsadmVerb(args: string[], netns: string | undefined, io: CliIO)
         return EXIT.ok;
       });
   }
+}
+
+/**
+ * ipvsadm -Lc: the namespace's /proc/net/ip_vs_conn (read on a thread inside it, through the
+ * rtnetlink handle's socket), printed entry by entry in 64 KiB pieces (the table's text is held
+ * once; the entries are not collected).
+ */
+function printConnections(io: CliIO, netns: string | undefined, o: ListOptions, r: NameResolver): void {
+  const rtnl = io.openRtnl(netns);
+  let text: string;
+  try {
+    text = readConnectionTable(rtnl);
+  } finally {
+    rtnl.close();
+  }
+  let out = connectionsTitle(o);
+  for (const c of parseConnections(text)) {
+    out += formatConnection(c, o, r);
+    if (out.length >= 65536) {
+      io.stdout(out);
+      out = '';
+    }
+  }
+  io.stdout(out);
 }
 
 function progress(io: CliIO, done: number, total: number): void {

@@ -65,6 +65,10 @@ describe.skipIf(skip)('lvskit CLI against ipvsadm', () => {
     expect(mine.split('\n').sort()).toEqual(ipvsadm(ref.name, ['-Sn']).split('\n').sort());
     expect((await lvskit(ours.name, ['-Ln', '--thresholds'])).stdout).toBe(ipvsadm(ours.name, ['-Ln', '--thresholds']));
     expect((await lvskit(ours.name, ['-L', '-n', '--tun-info'])).stdout).toBe(ipvsadm(ours.name, ['-L', '-n', '--tun-info']));
+    // the connection table (empty here: test/ipvs/ipvs-connections.test.ts has live entries)
+    const conns = await lvskit(ours.name, ['-Lnc']);
+    expect(conns.stderr).toBe('');
+    expect(conns.stdout).toBe(ipvsadm(ours.name, ['-Lnc']));
   });
 
   it('-R: a file with a bad line applies nothing and names the line; a good one applies all', async () => {
