@@ -3,8 +3,10 @@
 // nothing, and a failure midway that leaves a report and, with rollback, the original state.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Ipvs, apply, readState, ApplyError, emitRules, stateServicesOf, type LvsState, type StateService } from '../../lib/index.js';
-import { skipUnless, useNetns } from '../helpers/kernel.js';
+import { Ipvs, Rtnl, apply, readState, ApplyError, emitRules, stateServicesOf, type LvsState, type StateService } from '../../lib/index.js';
+import { BatchError } from '../../lib/batch.js';
+import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
+import { savedRules } from './ipvs-helpers.js';
 
 const skip = skipUnless('ipvs');
 
@@ -83,5 +85,93 @@ describe.skipIf(skip)('apply() in the kernel', () => {
     const s = await readState(ipvs);
     expect(s.timeouts).toMatchObject({ tcp: expect.any(Number) });
     expect(Array.isArray(s.syncDaemons)).toBe(true);
+  });
+});
+
+// One desired state with services, addresses and routes: the VIP address and the routes go first
+// (rtnetlink), the services after (one IPVS batch); a failure in the IPVS batch with rollback also
+// takes the addresses and routes back.
+describe.skipIf(skip)('apply() with services, addresses and routes together', () => {
+  const ns = useNetns('lvs-applyall');
+  let ipvs: Ipvs;
+  let rtnl: Rtnl;
+  const VIP = '10.0.5.100';
+  const svcs = (scheduler: 'rr' | 'wlc', dests: string[]): StateService[] => [
+    { key: { protocol: 'tcp', address: VIP, port: 80 }, scheduler, destinations: dests.map((a) => ({ address: a, port: 80, forward: 'masq' as const })) },
+  ];
+  const M = { interfaces: ['lo', 'v0'], tables: [254, 300] };
+  const netView = () => [
+    ip(ns.name, '-br', 'addr', 'show', 'dev', 'lo').trim(),
+    ip(ns.name, 'route', 'show', 'proto', 'boot').trim(),
+    ip(ns.name, 'route', 'show', 'table', '300').trim(),
+  ];
+
+  beforeAll(() => {
+    ip(ns.name, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v0p');
+    ip(ns.name, 'addr', 'add', '10.1.0.1/24', 'dev', 'v0');
+    ip(ns.name, 'link', 'set', 'v0p', 'up');
+    ip(ns.name, 'link', 'set', 'v0', 'up');
+    ipvs = Ipvs.open({ netns: ns.name });
+    rtnl = Rtnl.open({ netns: ns.name });
+  });
+  afterAll(() => {
+    ipvs?.close();
+    rtnl?.close();
+  });
+
+  const start: LvsState = {
+    services: svcs('rr', ['10.1.0.2', '10.1.0.3']),
+    addresses: [{ interface: 'lo', address: `${VIP}/32` }, { interface: 'v0', address: '10.1.0.1/24' }],
+    routes: [{ destination: '10.70.0.0/24', gateway: '10.1.0.9' }, { destination: 'default', table: 300, gateway: '10.1.0.9', metric: 5 }],
+  };
+
+  it('reaches the whole state (ipvsadm and ip agree), addresses and routes first; a second apply plans nothing', async () => {
+    const r = await apply(ipvs, start, { rtnl, ...M });
+    expect(r.report!.ok).toBe(true);
+    expect(r.changes).toEqual([
+      `add address ${VIP}/32 dev lo`,
+      'add route 10.70.0.0/24 via 10.1.0.9',
+      'add route default via 10.1.0.9 table 300 metric 5',
+      expect.stringMatching(/^add service tcp 10\.0\.5\.100:80 /),
+      expect.stringMatching(/^add destination 10\.1\.0\.3:80 /),
+      expect.stringMatching(/^add destination 10\.1\.0\.2:80 /),
+    ]);
+    expect(r.report!.applied).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(savedRules(ns.name)).toEqual(['-A -t 10.0.5.100:80 -s rr', '-a -t 10.0.5.100:80 -r 10.1.0.2:80 -m -w 1', '-a -t 10.0.5.100:80 -r 10.1.0.3:80 -m -w 1']);
+    expect(ip(ns.name, 'addr', 'show', 'dev', 'lo')).toContain(`inet ${VIP}/32 scope global lo`);
+    expect(ip(ns.name, 'route', 'show', '10.70.0.0/24')).toContain('10.70.0.0/24 via 10.1.0.9 dev v0');
+    expect(ip(ns.name, 'route', 'show', 'table', '300')).toContain('default via 10.1.0.9 dev v0 metric 5');
+    const s = await readState(ipvs, { rtnl, interfaces: M.interfaces, tables: M.tables });
+    expect(s.addresses).toEqual(expect.arrayContaining(start.addresses!));
+    expect(s.routes).toEqual([{ destination: '10.70.0.0/24', gateway: '10.1.0.9', interface: 'v0' }, { destination: 'default', table: 300, gateway: '10.1.0.9', metric: 5, interface: 'v0' }]);
+    expect((await apply(ipvs, start, { rtnl, ...M, dryRun: true })).changes).toEqual([]);
+  });
+
+  it('an IPVS failure after the addresses and routes went in: with rollback, all of it comes back (ipvsadm and ip)', async () => {
+    await apply(ipvs, start, { rtnl, ...M });
+    const before = [savedRules(ns.name), netView()];
+    const bad: LvsState = {
+      services: [...svcs('wlc', ['10.1.0.4']), { key: { protocol: 'udp', address: VIP, port: 5060 }, persistence: { timeout: 60 }, persistenceEngine: 'nosuchpe' }],
+      addresses: [{ interface: 'lo', address: '10.0.5.101/32' }, { interface: 'v0', address: '10.1.0.1/24' }],
+      routes: [{ destination: '10.71.0.0/24', gateway: '10.1.0.9' }, { destination: 'default', table: 300, gateway: '10.1.0.8', metric: 5 }],
+    };
+    const err = (await apply(ipvs, bad, { rtnl, ...M, rollback: true }).catch((e: unknown) => e)) as ApplyError;
+    expect(err).toBeInstanceOf(ApplyError);
+    const { report, changes } = err.result;
+    const failed = report!.failed.map((i) => changes[i]);
+    expect(failed).toEqual([expect.stringMatching(/^add service udp 10\.0\.5\.100:5060 /)]);
+    // the address and route changes had been applied before the IPVS batch
+    expect(changes.slice(0, 5)).toEqual([
+      'add address 10.0.5.101/32 dev lo',
+      `delete address ${VIP}/32 dev lo`,
+      'add route 10.71.0.0/24 via 10.1.0.9',
+      'replace route default via 10.1.0.8 table 300 metric 5',
+      'delete route 10.70.0.0/24 via 10.1.0.9 dev v0',
+    ]);
+    expect(report!.applied.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+    expect(err.cause).toBeInstanceOf(BatchError);
+    expect((err.cause as BatchError).rollback!.ok).toBe(true);
+    expect([savedRules(ns.name), netView()]).toEqual(before);
+    expect((await apply(ipvs, start, { rtnl, ...M, dryRun: true })).changes).toEqual([]);
   });
 });
