@@ -321,6 +321,9 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   const netIdx: number[] = [];
   const ipvsIdx: number[] = [];
   ops.forEach((o, i) => (isNet(o) ? netIdx : ipvsIdx).push(i));
+  // built before anything is sent: a request the IPVS batch refuses to encode throws here, not
+  // after the addresses and routes went in
+  const b = ipvsIdx.length ? ipvsBatchOf(ipvs!, ipvsIdx.map((i) => ops[i]!)) : undefined;
   options.onProgress?.(0, ops.length);
   let error: unknown;
   let ipvsRollback: BatchReport | undefined;
@@ -334,19 +337,23 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   const netOk = net.thrown === undefined && net.items.length === netIdx.length && net.items.every((it) => it.state === 'applied');
 
   // 2. the IPVS part, in one batch (only when everything before it went through)
-  if (netOk && ipvsIdx.length) {
-    const b = ipvsBatchOf(ipvs!, ipvsIdx.map((i) => ops[i]!));
-    let sub: BatchReport;
+  if (netOk && b) {
+    let sub: BatchReport | undefined;
     try {
       sub = await b.run({ rollback });
     } catch (e) {
-      if (!(e instanceof BatchError)) throw e;
-      sub = e.report as BatchReport;
-      ipvsRollback = e.rollback;
+      // a BatchError carries the report (rollback); anything else (a closed handle) stopped the
+      // batch before it was sent: its items stay 'not-sent' and what went before is undone
+      if (e instanceof BatchError) {
+        sub = e.report as BatchReport;
+        ipvsRollback = e.rollback;
+      } else error = e;
     }
-    sub.items.forEach((it, k) => place(report, ipvsIdx[k]!, it));
-    report.sendCalls += sub.sendCalls;
-    if (sub.transportError) report.transportError = sub.transportError;
+    if (sub) {
+      sub.items.forEach((it, k) => place(report, ipvsIdx[k]!, it));
+      report.sendCalls += sub.sendCalls;
+      if (sub.transportError) report.transportError = sub.transportError;
+    }
   }
   finish(report, ops.length);
   options.onProgress?.(report.applied.length, ops.length);

@@ -174,4 +174,21 @@ describe.skipIf(skip)('apply() with services, addresses and routes together', ()
     expect([savedRules(ns.name), netView()]).toEqual(before);
     expect((await apply(ipvs, start, { rtnl, ...M, dryRun: true })).changes).toEqual([]);
   });
+
+  it('an Ipvs handle closed after the read: the IPVS part is not sent, and with rollback the addresses and routes that went in are undone', async () => {
+    await apply(ipvs, start, { rtnl, ...M });
+    const before = netView();
+    const other = Ipvs.open({ netns: ns.name });
+    const desired: LvsState = { ...start, services: svcs('rr', ['10.1.0.2']), addresses: [...start.addresses!, { interface: 'lo', address: '10.0.5.102/32' }] };
+    // closed between the read and the send: the progress callback fires right before sending
+    const err = (await apply(other, desired, { rtnl, ...M, rollback: true, onProgress: (d) => d === 0 && other.close() }).catch((e: unknown) => e)) as ApplyError;
+    expect(err).toBeInstanceOf(ApplyError);
+    const { report, changes } = err.result;
+    expect(changes[0]).toBe('add address 10.0.5.102/32 dev lo');
+    expect(report!.applied).toEqual([0]);
+    expect(report!.notSent).toEqual([1]);
+    expect((err.cause as BatchError).rollback!.ok).toBe(true);
+    expect(netView()).toEqual(before);
+    expect(savedRules(ns.name)).toHaveLength(3);
+  });
 });

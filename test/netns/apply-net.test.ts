@@ -332,7 +332,8 @@ describe.skipIf(skip)('apply() for addresses and routes (netns, Rtnl handle only
     const h = Rtnl.open({ netns: ns.name });
     h.close();
     const err = await apply(h, { addresses: [ADDRS[2]!] }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect((err as NetlinkError).code).toBe('EBADF');
     expect(ipAddrs()).not.toContain('lo 2001:db8:200::1/128');
   });
 });
