@@ -127,7 +127,9 @@ uint32_t MhHashKey(uint32_t addrKey, uint16_t port, uint32_t offset, bool second
 bool MhBuildTable(const uint32_t* addrKeys, const uint16_t* ports, const int32_t* lastWeights,
                   size_t n, uint32_t tabIndex, uint16_t* table) {
   const uint32_t m = MhTableSize(tabIndex);
-  if (m == 0 || n > m) return false;
+  // n >= kNoDest: destination index 65535 would read as "no destination" and 65536 as 0 in the
+  // 16-bit table. The kernel allows up to M destinations; we refuse what we cannot represent.
+  if (m == 0 || n > m || n >= kNoDest) return false;
   const int tabBits = int(tabIndex / 2);
   for (uint32_t i = 0; i < m; i++) table[i] = kNoDest;
 
