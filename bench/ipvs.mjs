@@ -2,7 +2,7 @@
 // Drivers side by side: lvskit one call per rule, lvskit batched, `ipvsadm` one process per rule
 // (spawned from Node, as an application shelling out would), and `ipvsadm -R` / `-Sn` / `-C`.
 //
-//   node bench/ipvs.mjs [--sizes 1000,10000] [--out FILE] [--only REGEX]   run the set, print tables
+//   node bench/ipvs.mjs [--out FILE] [--only REGEX]   run the set (sizes: BENCH_SIZES; BENCH_REPEAT=K rounds), print tables
 //   node bench/ipvs.mjs --trial BENCH DRIVER                               one trial (run in a netns)
 //
 // Every trial runs in a fresh process inside a fresh network namespace (`ip netns exec NS node
@@ -41,6 +41,13 @@ const ruleLines = (n) => {
     out.push(serviceLine(i));
     for (let j = 0; j < DESTS; j++) out.push(destLine(i, j));
   }
+  return out;
+};
+/** lvskit's input for n services x DESTS: fresh key objects for every call, as an application
+ * building them would pass (built untimed, like ipvsadm -R's rules file). */
+const ruleSpecs = (n) => {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = { service: { key: key(i), scheduler: 'wlc' }, dests: Array.from({ length: DESTS }, (_, j) => [key(i), dest(j)]) };
   return out;
 };
 /** The 10% of destinations an edit touches: every tenth, by (service, dest) order. */
@@ -102,12 +109,13 @@ function loadBench(n) {
     ops: rules,
     drivers: {
       'lvskit batch()': {
-        setup: async () => ({ ipvs: await open() }),
-        run: async (ctx, { ipvs }) => {
+        // The rules are built untimed, as ipvsadm -R's rules file is written untimed by its setup.
+        setup: async () => ({ ipvs: await open(), rules: ruleSpecs(n) }),
+        run: async (ctx, { ipvs, rules }) => {
           const b = ipvs.batch();
-          for (let i = 0; i < n; i++) {
-            b.addService({ key: key(i), scheduler: 'wlc' });
-            for (let j = 0; j < DESTS; j++) b.addDestination(key(i), dest(j));
+          for (const r of rules) {
+            b.addService(r.service);
+            for (const [k, d] of r.dests) b.addDestination(k, d);
           }
           const rep = await b.run();
           if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
@@ -118,13 +126,13 @@ function loadBench(n) {
       },
       'lvskit call per rule': {
         skip: n > 1000 && !FULL ? 'runs at the smaller size unless BENCH_FULL=1 (slow under emulation)' : undefined,
-        setup: async () => ({ ipvs: await open() }),
-        run: async (ctx, { ipvs }) => {
+        setup: async () => ({ ipvs: await open(), rules: ruleSpecs(FULL ? n : Math.min(n, 200)) }),
+        run: async (ctx, { ipvs, rules }) => {
           // Under emulation one call costs ~20 ms: sample 200 services unless BENCH_FULL=1.
-          const m = FULL ? n : Math.min(n, 200);
-          for (let i = 0; i < m; i++) {
-            await ipvs.addService({ key: key(i), scheduler: 'wlc' });
-            for (let j = 0; j < DESTS; j++) await ipvs.addDestination(key(i), dest(j));
+          const m = rules.length;
+          for (const r of rules) {
+            await ipvs.addService(r.service);
+            for (const [k, d] of r.dests) await ipvs.addDestination(k, d);
           }
           ipvs.close();
           return m < n ? { ops: m * (1 + DESTS), note: `sampled: ${m} services (${m * (1 + DESTS)} rules)` } : {};
@@ -311,28 +319,66 @@ export function baselineOf(name) {
   return name.startsWith('ipvs-edit') ? 'ipvsadm -R (-e lines)' : 'ipvsadm -R';
 }
 
-/** Runs every (benchmark, driver) as a fresh process in a fresh namespace; returns results. */
-export function runAll({ only, log = console.error } = {}) {
+/** One trial of a driver in a fresh namespace (deleted afterwards). */
+function trialInNetns(b, d, tag) {
+  const ns = `lvskit-bench-${process.pid}-${tag}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    return runTrial(join(here, 'ipvs.mjs'), b.name, d, { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv] });
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+const perOp = (r) => (r.ms * 1000) / r.ops;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Runs every (benchmark, driver) as a fresh process in a fresh namespace; returns results.
+ * With repeat K > 1 the drivers of a benchmark run in K rounds (each round every driver once, in
+ * turn, so a round's drivers meet the same machine load); a driver's row is its median trial by
+ * time per operation, and `extra.ratios` keeps each round's wall-time ratio against the
+ * baseline driver of that same round (their median and spread are what to quote on a shared
+ * machine).
+ */
+export function runAll({ only, log = console.error, repeat = Number(process.env.BENCH_REPEAT ?? 1) } = {}) {
   const results = [];
   const re = only ? new RegExp(only) : null;
+  let tag = 0;
   for (const b of benchmarks) {
     if (re && !re.test(b.name)) continue;
-    for (const d of Object.keys(b.drivers)) {
-      if (b.drivers[d].skip) {
-        log(`  ${b.name} / ${d}: skipped (${b.drivers[d].skip})`);
-        continue;
+    const drivers = Object.keys(b.drivers).filter((d) => {
+      if (b.drivers[d].skip) log(`  ${b.name} / ${d}: skipped (${b.drivers[d].skip})`);
+      return !b.drivers[d].skip;
+    });
+    const trials = new Map(drivers.map((d) => [d, []]));
+    for (let k = 0; k < repeat; k++) {
+      for (const d of drivers) {
+        const r = trialInNetns(b, d, tag++);
+        log(`  ${b.name} / ${d}${repeat > 1 ? ` [${k + 1}/${repeat}]` : ''}: ${r.error ? 'FAILED ' + r.error : `${r.ms.toFixed(1)} ms for ${r.ops}`}`);
+        trials.get(d).push(r);
       }
-      const ns = `lvskit-bench-${process.pid}-${results.length}`;
-      execFileSync('ip', ['netns', 'add', ns]);
-      let r;
-      try {
-        execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-        r = runTrial(join(here, 'ipvs.mjs'), b.name, d, { wrap: (argv) => ['ip', 'netns', 'exec', ns, ...argv] });
-      } finally {
-        execFileSync('ip', ['netns', 'del', ns]);
+    }
+    const base = baselineOf(b.name);
+    for (const d of drivers) {
+      const rs = trials.get(d);
+      const ok = rs.filter((r) => !r.error);
+      const r = ok.length ? [...ok].sort((x, y) => perOp(x) - perOp(y))[(ok.length - 1) >> 1] : rs[0];
+      if (repeat > 1 && ok.length) {
+        const ratios = [];
+        rs.forEach((x, k) => {
+          const y = trials.get(base)?.[k];
+          if (d !== base && !x.error && y && !y.error) ratios.push(Number((perOp(y) / perOp(x)).toFixed(2)));
+        });
+        r.extra = { ...r.extra, trialsMs: ok.map((x) => Number(x.ms.toFixed(1))), ...(ratios.length ? { ratios } : {}) };
+        const spread = ratios.length ? `; per-round ratio median ${median(ratios).toFixed(1)}x, ${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}x` : '';
+        r.extra.note = `${r.extra.note ? r.extra.note + '; ' : ''}median of ${ok.length} trials${spread}`;
       }
-      log(`  ${b.name} / ${d}: ${r.error ? 'FAILED ' + r.error : `${r.ms.toFixed(1)} ms for ${r.ops}`}`);
-      results.push({ ...r, title: b.title, baseline: baselineOf(b.name) });
+      results.push({ ...r, title: b.title, baseline: base });
     }
   }
   return results;
@@ -354,7 +400,7 @@ if (!(await trialMain(benchmarks))) {
   const inVm = process.env.LVSKIT_IN_LAB_VM === '1';
   const where = inVm ? `emulated IPVS VM (QEMU TCG, no KVM) on a host with kernel ${process.env.LVSKIT_HOST_KERNEL ?? '?'}` : 'host kernel';
   const env = { ...environment(where), load: loadStamp() };
-  const results = runAll({ only: arg('--only') });
+  const results = runAll({ only: arg('--only') ?? process.env.BENCH_ONLY });
   env.loadAfter = loadStamp();
   const out = { environment: env, sizes: SIZES, results };
   if (arg('--out')) writeFileSync(arg('--out'), JSON.stringify(out, null, 1));

@@ -16,7 +16,11 @@
 //   --vm-mem MiB  memory of the lab VM (default 2048; 100k services x 4 want ~6144)
 //   --full    every IPVS driver at every size, read/edit/delete at the largest (slow in the VM)
 //   --quick   small sizes (10k routes, 100/1000 services): a smoke run
-//   --repeat  K trials per driver, the median kept (default 1)
+//   --repeat  K trials per driver, the median kept (default 1); IPVS: K rounds of its drivers,
+//             with each round's ratio against the baseline kept (median and spread in the notes)
+//   --ipvs-only REGEX  only the IPVS benchmarks whose name matches (e.g. 'load-1000|read')
+//   --base-results FILE  the parts --only leaves out (routes, hash) are copied from an earlier
+//             bench/results/*.json, so docs/benchmark.md keeps them (the Run line says so)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -101,7 +105,7 @@ if (only.has('hash')) {
 if (only.has('ipvs')) {
   mkdirSync(join(here, 'results'), { recursive: true });
   const file = join(here, 'results', `.ipvs-${process.pid}.json`);
-  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '30', BENCH_LATENCY: quick ? '200' : '1000', ...(flag('--full') ? { BENCH_FULL: '1' } : {}) };
+  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '30', BENCH_LATENCY: quick ? '200' : '1000', BENCH_REPEAT: String(repeat), ...(flag('--full') ? { BENCH_FULL: '1' } : {}), ...(opt('--ipvs-only') ? { BENCH_ONLY: opt('--ipvs-only') } : {}) };
   let cmd;
   if (opt('--ipvs-results')) {
     out.ipvs = JSON.parse(readFileSync(opt('--ipvs-results'), 'utf8'));
@@ -128,6 +132,17 @@ if (only.has('ipvs')) {
   }
 }
 
+if (opt('--base-results')) {
+  const base = JSON.parse(readFileSync(opt('--base-results'), 'utf8'));
+  const taken = [];
+  if (!only.has('routes') && base.routes?.length) (out.routes = base.routes), taken.push('routes and addresses');
+  if (!only.has('hash') && base.hash) (out.hash = base.hash), taken.push('hashing');
+  if (!only.has('ipvs') && base.ipvs) (out.ipvs = base.ipvs), taken.push('IPVS');
+  if (taken.length) {
+    out.options.routes = base.options?.routes ?? out.options.routes;
+    out.environment.reused = `${taken.join(' and ')} from the run of ${base.environment.date} (${opt('--base-results').replace(/^.*bench\//, 'bench/')}), not re-run`;
+  }
+}
 out.environment.loadAfter = loadStamp();
 out.environment.wallSeconds = Math.round((Date.now() - started) / 1000);
 out.goals = goals(out);
@@ -201,7 +216,7 @@ function sections(results) {
 function markdown(o, resultPath) {
   const lines = [];
   const push = (s = '') => lines.push(s);
-  push(`Run: ${envLine(o.environment)}; whole run ${o.environment.wallSeconds} s. Raw results: \`${resultPath}\`.`);
+  push(`Run: ${envLine(o.environment)}; whole run ${o.environment.wallSeconds} s. Raw results: \`${resultPath}\`.${o.environment.reused ? ` Routes/hash rows: ${o.environment.reused}.` : ''}`);
   if (o.ipvs?.environment) push(`\nIPVS: ${envLine(o.ipvs.environment)}.`);
   push('\n### Goals (ratios measured side by side in this run)\n');
   push('| goal | target | measured (wall) | CPU time ratio | met |');
