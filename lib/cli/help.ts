@@ -48,7 +48,8 @@ Exit status: 0 done; 1 the kernel refused (message says what and which line); 2 
 rules file that does not parse.
 ${COMMON}`,
   apply: `usage: lvskit apply FILE [--dry-run] [--drain[=SECONDS]] [--rollback] [--allow-empty]
-                        [--order auto|strict|add] [--json] [--quiet]
+                        [--order auto|strict|add] [--interfaces IF,..] [--tables N,..]
+                        [--json] [--quiet]
 
 Brings the kernel to the desired state in FILE ('-' = stdin): lvskit JSON (docs/state.schema.json)
 or ipvsadm rules (-S format). Reads the current state, sends only the differences, in one batch,
@@ -60,7 +61,11 @@ sh and mh, makes directors given the same file build the same tables).
   --drain[=S]      removed destinations go to weight 0 first; deleted when their connections end
                    or after S seconds (default 30)
   --rollback       if an operation fails, undo the ones applied
+  --interfaces L   with 'addresses' in FILE: also manage these interfaces (comma separated), so
+                   an interface FILE no longer names loses its addresses
+  --tables L       with 'routes' in FILE: also manage these route tables (comma separated)
   --json           print the result as JSON
+A FILE with only 'addresses' and 'routes' needs no IPVS in the kernel (rtnetlink alone).
 Exit status: 0 applied (or nothing to do); 1 an operation failed; 2 bad usage or bad file.
 ${COMMON}`,
   diff: `usage: lvskit diff FILE [--json] [--order auto|strict|add]

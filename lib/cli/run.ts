@@ -331,11 +331,22 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
       order: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
+      interfaces: { type: 'string' },
+      tables: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
   });
   if (positionals.length !== 1) throw new UsageError(`${verb} takes one FILE ('-' for stdin)`);
+  const interfaces = values.interfaces === undefined ? undefined : values.interfaces.split(',').filter((x) => x !== '');
+  let tables: number[] | undefined;
+  if (values.tables !== undefined) {
+    tables = values.tables.split(',').filter((x) => x !== '').map((x) => {
+      const n = Number(x);
+      if (!/^\d+$/.test(x) || !Number.isSafeInteger(n) || n < 1 || n > 0xffffffff) throw new UsageError(`--tables takes route table ids (1..4294967295) separated by commas, got '${x}'`);
+      return n;
+    });
+  }
   const file = positionals[0]!;
   const order = values.order ?? 'auto';
   if (!['auto', 'strict', 'add'].includes(order)) throw new UsageError(`--order must be auto, strict or add, got '${order}'`);
@@ -348,20 +359,30 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
   const desired = desiredFromText(text, file);
   const dryRun = verb === 'diff' || values['dry-run'] === true;
   const net = desired.addresses !== undefined || desired.routes !== undefined;
-  const ipvs = io.openIpvs(netns);
+  // A file with only addresses and routes needs no IPVS (a host without the module can use it).
+  const ipvsPart = desired.services !== undefined || desired.timeouts !== undefined || desired.syncDaemons !== undefined;
+  if (!ipvsPart && drainS !== undefined) throw new UsageError('--drain applies to IPVS destinations, and FILE has no services');
+  const ipvs = ipvsPart || !net ? io.openIpvs(netns) : undefined;
   const rtnl = net ? io.openRtnl(netns) : undefined;
   try {
     let result: ApplyResult;
     try {
-      result = await apply(ipvs, desired, {
+      const common = {
         dryRun,
         rollback: values.rollback === true,
-        allowEmpty: values['allow-empty'] === true,
-        order: order as 'auto',
-        ...(drainS !== undefined ? { drain: true, drainTimeoutMs: drainS * 1000 } : {}),
-        ...(rtnl ? { rtnl } : {}),
-        onProgress: (d, t) => (t >= 2000 ? progress(io, d, t) : undefined),
-      });
+        ...(interfaces ? { interfaces } : {}),
+        ...(tables ? { tables } : {}),
+        onProgress: (d: number, t: number) => (t >= 2000 ? progress(io, d, t) : undefined),
+      };
+      result = ipvs
+        ? await apply(ipvs, desired, {
+            ...common,
+            allowEmpty: values['allow-empty'] === true,
+            order: order as 'auto',
+            ...(drainS !== undefined ? { drain: true, drainTimeoutMs: drainS * 1000 } : {}),
+            ...(rtnl ? { rtnl } : {}),
+          })
+        : await apply(rtnl!, desired, common);
     } catch (e) {
       if (e instanceof ApplyError) {
         printResult(io, e.result, values.json === true, dryRun, values.quiet === true);
@@ -376,7 +397,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
     if (verb === 'diff') return result.changes.length ? EXIT.failed : EXIT.ok;
     return EXIT.ok;
   } finally {
-    ipvs.close();
+    ipvs?.close();
     rtnl?.close();
   }
 }
