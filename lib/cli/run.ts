@@ -280,6 +280,18 @@ function progress(io: CliIO, done: number, total: number): void {
 }
 
 /** ipvsadm -R: all lines parsed first; then one batch (chunked for a progress bar on a terminal without --rollback). */
+/** FILE:LINE:COLUMN of a rules command, the column at what the kernel judged (real server or service). */
+function where(source: string, c: RulesCommand): string {
+  const p = c.position;
+  const col = p ? (p.serverColumn ?? p.serviceColumn ?? p.column) : undefined;
+  return col === undefined ? `${source}:${c.line}` : `${source}:${c.line}:${col}`;
+}
+
+/** The line the kernel refused, quoted, so a script's log says which rule without the file at hand. */
+function lineText(c: RulesCommand): string {
+  return c.position?.text ? ` (line: ${c.position.text.trim()})` : '';
+}
+
 async function restore(text: string, source: string, rollback: boolean, netns: string | undefined, io: CliIO): Promise<number> {
   const cmds: RulesCommand[] = parseRules(text, { source });
   if (cmds.length === 0) return EXIT.ok;
@@ -295,14 +307,14 @@ async function restore(text: string, source: string, rollback: boolean, netns: s
         rep = await b.run({ rollback });
       } catch (e) {
         if (e instanceof BatchError) {
-          for (const i of e.report.failed) io.stderr(`lvskit: ${source}:${part[i]!.line}: ${e.report.items[i]!.error!.message}\n`);
+          for (const i of e.report.failed) io.stderr(`lvskit: ${where(source, part[i]!)}: ${e.report.items[i]!.error!.message}${lineText(part[i]!)}\n`);
           io.stderr(`lvskit: ${e.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete: ' + e.message}\n`);
           return EXIT.failed;
         }
         throw e;
       }
-      for (const i of rep.failed) io.stderr(`lvskit: ${source}:${part[i]!.line}: ${rep.items[i]!.error!.message}\n`);
-      for (const i of [...rep.notSent, ...rep.unknown]) io.stderr(`lvskit: ${source}:${part[i]!.line}: not applied (${rep.transportError?.message ?? 'not sent'})\n`);
+      for (const i of rep.failed) io.stderr(`lvskit: ${where(source, part[i]!)}: ${rep.items[i]!.error!.message}${lineText(part[i]!)}\n`);
+      for (const i of [...rep.notSent, ...rep.unknown]) io.stderr(`lvskit: ${where(source, part[i]!)}: not applied (${rep.transportError?.message ?? 'not sent'})\n`);
       failed += rep.failed.length + rep.notSent.length + rep.unknown.length;
       if (chunk < cmds.length) progress(io, Math.min(at + chunk, cmds.length), cmds.length);
     }

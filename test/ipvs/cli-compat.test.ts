@@ -80,6 +80,14 @@ describe.skipIf(skip)('lvskit CLI against ipvsadm', () => {
     const good = await lvskit(ours.name, ['-R'], '-A -t 10.9.9.9:80 -s rr\n-a -t 10.9.9.9:80 -r 10.1.1.1 -w 4\n');
     expect(good.status, good.stderr).toBe(0);
     expect(ipvsadm(ours.name, ['-Sn'])).toContain('-a -t 10.9.9.9:80 -r 10.1.1.1:80 -g -w 4');
+    // A line the kernel refuses (no such service): the others apply, as with ipvsadm -R, and the
+    // error names file, line, the column of the real server and the line itself.
+    const refused = await lvskit(ours.name, ['-R'], '-A -t 10.9.9.7:80 -s rr\n-a -t 10.9.9.8:80 -r 10.1.1.2 -w 1\n');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('stdin:2:22: ');
+    expect(refused.stderr).toContain('(line: -a -t 10.9.9.8:80 -r 10.1.1.2 -w 1)');
+    expect(refused.stderr).toContain('1 of 2 line(s) failed');
+    expect(ipvsadm(ours.name, ['-Sn'])).toContain('-A -t 10.9.9.7:80 -s rr');
   });
 
   it('save --json | apply in a fresh namespace rebuilds the state; diff then reports nothing', async () => {
