@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { environment, hostKernelHasIpvs, latencies, loadStamp, runChild, runTrial, table, trialMain } from './harness.mjs';
+import { environment, hostKernelHasIpvs, latencies, loadStamp, ratioText, runChild, runTrial, table, trialMain } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -372,10 +372,10 @@ export function runAll({ only, log = console.error, repeat = Number(process.env.
         const ratios = [];
         rs.forEach((x, k) => {
           const y = trials.get(base)?.[k];
-          if (d !== base && !x.error && y && !y.error) ratios.push(Number((perOp(y) / perOp(x)).toFixed(2)));
+          if (d !== base && !x.error && y && !y.error) ratios.push(Number((perOp(y) / perOp(x)).toPrecision(3)));
         });
         r.extra = { ...r.extra, trialsMs: ok.map((x) => Number(x.ms.toFixed(1))), ...(ratios.length ? { ratios } : {}) };
-        const spread = ratios.length ? `; per-round ratio median ${median(ratios).toFixed(1)}x, ${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}x` : '';
+        const spread = ratios.length ? `; per-round ratio: median ${ratioText(median(ratios))}, range ${ratioText(Math.min(...ratios))} to ${ratioText(Math.max(...ratios))}` : '';
         r.extra.note = `${r.extra.note ? r.extra.note + '; ' : ''}median of ${ok.length} trials${spread}`;
       }
       results.push({ ...r, title: b.title, baseline: base });
