@@ -12,6 +12,7 @@ import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
 import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { AF_INET, AF_INET6, formatAddress } from '../rtnl/ip.js';
 import { IpvsCmd, IpvsSeen, type RawIpvsDest, type RawIpvsService } from './native-types.js';
+import { listConnections as readConnections, type IpvsConnection } from './connections.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   FORWARD,
@@ -633,6 +634,15 @@ export class Ipvs {
    */
   listAll(): Promise<Service[]> {
     return this.#serial(() => this.#listAll());
+  }
+
+  /**
+   * The namespace's IPVS connection table (what `ipvsadm -Lnc` shows), read from
+   * /proc/thread-self/net/ip_vs_conn inside this handle's namespace; see listConnections().
+   * Queued behind this handle's other calls.
+   */
+  listConnections(): Promise<IpvsConnection[]> {
+    return this.#serial(() => readConnections(this.#sock));
   }
 
   async #listAll(): Promise<Service[]> {

@@ -170,6 +170,13 @@ describe.skipIf(skip)('IPVS connection table (ipvsadm -Lnc) with live connection
     } finally {
       rtnl.close();
     }
+    // and the Ipvs handle's own method reads its namespace's table (B's, not the caller's)
+    const ipvsB = Ipvs.open({ netns: dB.name });
+    try {
+      expect((await ipvsB.listConnections()).map(brief)).toEqual(b.map(brief));
+    } finally {
+      ipvsB.close();
+    }
     expect(readConnectionTable({ netns: dA.name })).toMatch(/^Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n/);
   });
 

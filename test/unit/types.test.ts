@@ -22,6 +22,9 @@ import {
   createNetns,
   deleteNetns,
   emitRules,
+  listConnections,
+  parseConnections,
+  readConnectionTable,
   parseRules,
   probeKernel,
   readPcap,
@@ -30,6 +33,7 @@ import {
   type Address,
   type BatchReport,
   type Destination,
+  type IpvsConnection,
   type KernelProbe,
   type Link,
   type LvsState,
@@ -112,6 +116,10 @@ describe('public types (dist/index.d.ts)', () => {
     expectTypeOf<Ipvs['listServices']>().returns.toEqualTypeOf<Promise<Service[]>>();
     expectTypeOf<Ipvs['listDestinations']>().returns.toEqualTypeOf<Promise<Destination[]>>();
     expectTypeOf<Ipvs['listAll']>().returns.toEqualTypeOf<Promise<Service[]>>();
+    expectTypeOf<Ipvs['listConnections']>().returns.toEqualTypeOf<Promise<IpvsConnection[]>>();
+    expectTypeOf(listConnections).returns.toEqualTypeOf<Promise<IpvsConnection[]>>();
+    expectTypeOf(readConnectionTable).returns.toEqualTypeOf<string>();
+    expectTypeOf(parseConnections).returns.toEqualTypeOf<Generator<IpvsConnection, void, undefined>>();
     expectTypeOf<Ipvs['batch']>().returns.toEqualTypeOf<IpvsBatch>();
     expectTypeOf<IpvsBatch['addDestination']>().returns.toEqualTypeOf<IpvsBatch>();
     expectTypeOf<IpvsBatch['run']>().returns.toEqualTypeOf<Promise<BatchReport>>();
@@ -159,7 +167,7 @@ describe('public types (dist/index.d.ts)', () => {
     const documented = [
       'probeKernel', 'createNetns', 'deleteNetns', 'NetlinkSocket',
       'LvskitError', 'ValidationError', 'NetlinkError', 'BatchError', 'IpvsFeatureError', 'RulesParseError', 'IpvsadmArgsError', 'PlanError', 'ApplyError',
-      'Ipvs', 'IpvsBatch', 'SCHEDULERS',
+      'Ipvs', 'IpvsBatch', 'SCHEDULERS', 'listConnections', 'readConnectionTable', 'parseConnections',
       'Rtnl', 'Links', 'Addresses', 'Sysctl', 'RtnlEventStream', 'Routes', 'openRoutes', 'NextHops', 'Rules',
       'MultipathRoute', 'multipathHash', 'multipathHashV4', 'multipathHashV6', 'multipathUpperBounds', 'multipathSelect', 'resilientSelect', 'flowsFromObjects',
       'SchedulerTable', 'schedulerForService', 'NO_DESTINATION', 'ToeplitzHasher', 'rssQueue', 'MICROSOFT_RSS_KEY', 'MaglevTable',
