@@ -954,20 +954,43 @@ export class Ipvs {
     const model: Model = { services: undefined, timeouts: undefined, daemons: undefined };
     const needServices = ops.some((o) => o.kind === 'editService' || o.kind === 'editDestination' || (rollback && (o.kind === 'deleteService' || o.kind === 'deleteDestination' || o.kind === 'flush')));
     if (needServices) {
-      // A single edit reads just its service; anything else reads everything.
-      const only = ops.length === 1 && (ops[0]!.kind === 'editService' || ops[0]!.kind === 'editDestination') ? ops[0]! : undefined;
+      // Only the services the ops look up are read (one GetService each, in one run, then their
+      // destination dumps): what #plan consults is the entry of an edited service (to merge) or,
+      // with rollback, of a deleted one (to restore). A service no op looks up is never consulted
+      // (addDestination only keeps an entry it finds up to date). A flush with rollback restores
+      // everything, so it reads everything.
+      const everything = rollback && ops.some((o) => o.kind === 'flush');
       let raws: RawIpvsService[];
-      if (only) {
-        const k = serviceKey(only.kind === 'editService' ? only.key : (only as { service: ServiceKey }).service, only.kind === 'editService' ? 'key' : 'service');
-        const b = this.#sock.newBatch();
-        this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetService, k, dump: false });
-        const raw = await this.#sock.run(b, `read ${k.label}`);
-        const f = raw.failures.find((x) => x.index === 0);
-        if (f && f.code === 'ESRCH') throw NetlinkError.fromFailure(`${only.kind} ${k.label}`, f, { hint: 'no such service' });
-        throwIfFailed(raw, `read ${k.label}`);
-        raws = this.#decodeServices(raw, 0);
-      } else {
+      if (everything) {
         raws = await this.#dumpServices();
+      } else {
+        const wanted = new Map<string, { k: WireServiceKey; kind: string }>();
+        for (const o of ops) {
+          let key: ServiceKey | undefined;
+          let field = 'service';
+          if (o.kind === 'editService' || (rollback && o.kind === 'deleteService')) (key = o.key), (field = 'key');
+          else if (o.kind === 'editDestination' || (rollback && o.kind === 'deleteDestination')) key = o.service;
+          if (key === undefined) continue;
+          const k = serviceKey(key, field);
+          if (!wanted.has(k.id)) wanted.set(k.id, { k, kind: o.kind });
+        }
+        const list = [...wanted.values()];
+        const b = this.#sock.newBatch();
+        for (const { k } of list) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetService, k, dump: false });
+        const raw = await this.#sock.run(b, list.length === 1 ? `read ${list[0]!.k.label}` : `read ${list.length} services`, { large: list.length > 64 });
+        raws = [];
+        const failed = new Map(raw.failures.map((x) => [x.index, x]));
+        list.forEach(({ k, kind }, i) => {
+          const f = failed.get(i);
+          // No such service: it is simply not in the model, and #plan reports the op that needs it
+          // (a lone edit throws here, as before, with the kernel's own failure).
+          if (f && f.code === 'ESRCH') {
+            if (ops.length === 1) throw NetlinkError.fromFailure(`${kind} ${k.label}`, f, { hint: 'no such service' });
+            return;
+          }
+          throwIfFailed(raw, `read ${k.label}`, i);
+          raws.push(...this.#decodeServices(raw, i));
+        });
       }
       const keys = raws.map(keyOfRaw);
       const { dests } = raws.length ? await this.#dumpDests(keys) : { dests: [] as RawIpvsDest[][] };

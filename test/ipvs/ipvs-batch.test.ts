@@ -83,6 +83,41 @@ describe.skipIf(skip)('IPVS batches in the kernel', () => {
     expect(lines).toContain('-A -u 10.0.0.2:53 -s lc -o');
   });
 
+  it('edits read only the services they touch, and merge against them; a service added earlier in the batch can be edited', async () => {
+    const D: ServiceKey = { protocol: 'tcp', address: '10.0.0.9', port: 443 }; // made by the batch
+    const before = savedRules(ns.name);
+    const report = await ipvs
+      .batch()
+      .editDestination(B, { address: '10.1.0.4', port: 5353 }, { weight: 2 })
+      .addService({ key: D, scheduler: 'rr' })
+      .addDestination(D, { address: '10.1.0.7', port: 443, weight: 3 })
+      .editDestination(D, { address: '10.1.0.7', port: 443 }, { weight: 6 }) // the model has what the adds made
+      .editDestination(A, { address: '10.1.0.3', port: 80 }, { weight: 8 }) // the GUE tunnel kept
+      .run();
+    expect(report.ok).toBe(true);
+    expect(report.applied).toEqual([0, 1, 2, 3, 4]);
+    const lines = savedRules(ns.name);
+    expect(lines).toContain('-a -u 10.0.0.2:53 -r 10.1.0.4:5353 -m -w 2');
+    expect(lines).toContain('-a -t 10.0.0.9:443 -r 10.1.0.7:443 -g -w 6');
+    const tun = before.find((x) => x.startsWith('-a -t 10.0.0.1:80 -r 10.1.0.3:80 '))!;
+    expect(tun).toMatch(/ -w 1 .*--tun-type gue/);
+    expect(lines).toContain(tun.replace(' -w 1 ', ' -w 8 '));
+    // the rest of A (not edited) is as it was
+    for (const l of before.filter((x) => x.startsWith('-a -t 10.0.0.1:80') && !x.includes('10.1.0.3'))) expect(lines).toContain(l);
+  });
+
+  it('an edit of a service that does not exist refuses the batch before anything is sent, naming the item', async () => {
+    const before = savedRules(ns.name);
+    const D: ServiceKey = { protocol: 'tcp', address: '10.0.0.9', port: 443 };
+    const run = ipvs
+      .batch()
+      .editDestination(B, { address: '10.1.0.4', port: 5353 }, { weight: 2 })
+      .editDestination(D, { address: '10.1.0.1', port: 443 }, { weight: 2 })
+      .run();
+    await expect(run).rejects.toMatchObject({ code: 'ESRCH', batchIndex: 1, message: expect.stringContaining('nothing was sent') });
+    expect(savedRules(ns.name)).toEqual(before);
+  });
+
   it('stopOnError: after the send that had the failure nothing more is sent', async () => {
     const b = ipvs.batch().addDestination(A, { address: '10.1.0.1', port: 80 }).addService({ key: C, scheduler: 'rr' });
     // More requests than one send can carry (sk_sndbuf - 32 bytes per sendmsg).
