@@ -32,6 +32,7 @@ import {
   afName,
   formatIpv4Mask,
   destinationOfColumns,
+  wireDestOfColumns,
   destKey,
   destKeyOfRaw,
   destSpec,
@@ -256,21 +257,6 @@ function wireOfRawService(r: RawIpvsService): WireService {
     flagsMask: ~SVC_F.hashed >>> 0,
     timeout: r.timeout,
     netmask: r.netmask,
-  };
-}
-
-function wireOfRawDest(r: RawIpvsDest): WireDest {
-  const k = destKeyOfRaw(r);
-  const hasTun = (r.seen & IpvsSeen.TunType) !== 0;
-  return {
-    ...k,
-    forward: r.forward,
-    weight: r.weight,
-    upperThreshold: r.upperThreshold,
-    lowerThreshold: r.lowerThreshold,
-    tunnelType: hasTun ? r.tunnelType : -1,
-    tunnelPort: hasTun ? r.tunnelPort : 0,
-    tunnelFlags: (r.seen & IpvsSeen.TunFlags) !== 0 ? r.tunnelFlags : -1,
   };
 }
 
@@ -993,16 +979,9 @@ export class Ipvs {
         });
       }
       const keys = raws.map(keyOfRaw);
-      const { dests } = raws.length ? await this.#dumpDests(keys) : { dests: [] as RawIpvsDest[][] };
+      const dests = raws.length ? await this.#dumpWireDests(keys) : [];
       model.services = new Map();
-      raws.forEach((r, i) => {
-        const ds = new Map<string, WireDest>();
-        for (const d of dests[i]!) {
-          const w = wireOfRawDest(d);
-          ds.set(w.id, w);
-        }
-        model.services!.set(keys[i]!.id, { w: wireOfRawService(r), dests: ds });
-      });
+      raws.forEach((r, i) => model.services!.set(keys[i]!.id, { w: wireOfRawService(r), dests: dests[i]! }));
     }
     if (rollback && ops.some((o) => o.kind === 'setTimeouts')) model.timeouts = await this.#getTimeouts();
     if (rollback && ops.some((o) => o.kind === 'stopDaemon')) {
@@ -1281,6 +1260,38 @@ export class Ipvs {
   }
 
   /** One run with a destination dump per service; the transport sends them back to back. */
+  /**
+   * The destinations of `keys` as the WireDests a merge re-sends, by id, in the kernel's order:
+   * every dump in one run, decoded into columns in one native call (no public objects built).
+   */
+  async #dumpWireDests(keys: WireServiceKey[]): Promise<Map<string, WireDest>[]> {
+    const b = this.#sock.newBatch();
+    for (const k of keys) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetDest, k, dump: true });
+    const raw = await this.#sock.run(b, 'listDestinations', { large: true });
+    let total = 0;
+    const afs = new Uint8Array(keys.length);
+    keys.forEach((k, i) => {
+      throwIfFailed(raw, `listDestinations ${k.label}`, i);
+      total += raw.replyCount[i]!;
+      afs[i] = k.af;
+    });
+    const nums = new Float64Array(total * DEST_COLS);
+    const addrs = new Uint8Array(total * 16);
+    const stats = new BigUint64Array(total * 10);
+    native.ipvsDecodeDestColumnsMany(raw.replies, raw.replyOffsets, raw.replyBegin, raw.replyCount, afs, nums, addrs, stats);
+    const out: Map<string, WireDest>[] = new Array(keys.length);
+    let at = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const m = new Map<string, WireDest>();
+      for (let j = 0, c = raw.replyCount[i]!; j < c; j++, at++) {
+        const w = wireDestOfColumns(nums, addrs, at);
+        m.set(w.id, w);
+      }
+      out[i] = m;
+    }
+    return out;
+  }
+
   async #dumpDests(keys: WireServiceKey[]): Promise<{ dests: RawIpvsDest[][]; sendCalls: number }> {
     const b = this.#sock.newBatch();
     for (const k of keys) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetDest, k, dump: true });

@@ -4,7 +4,7 @@
 // got -1"). Limits mirror net/netfilter/ipvs/ip_vs_ctl.c.
 import { ValidationError } from '../errors.js';
 import { AF_INET, AF_INET6, formatAddress, parseAddress, canonicalAddress } from '../rtnl/ip.js';
-import type { RawIpvsDaemon, RawIpvsDest, RawIpvsService, RawIpvsStats } from './native-types.js';
+import { IpvsSeen, type RawIpvsDaemon, type RawIpvsDest, type RawIpvsService, type RawIpvsStats } from './native-types.js';
 import {
   SCHEDULERS,
   type AddressFamily,
@@ -575,6 +575,50 @@ export function destinationOfColumns(nums: Float64Array, addrs: Uint8Array, stat
     };
   }
   return d;
+}
+
+/** The WireDest (what a SET_DEST/NEW_DEST re-sends) of a destination decoded per message. */
+export function wireOfRawDest(r: RawIpvsDest): WireDest {
+  const k = destKeyOfRaw(r);
+  const hasTun = (r.seen & IpvsSeen.TunType) !== 0;
+  return {
+    ...k,
+    forward: r.forward,
+    weight: r.weight,
+    upperThreshold: r.upperThreshold,
+    lowerThreshold: r.lowerThreshold,
+    tunnelType: hasTun ? r.tunnelType : -1,
+    tunnelPort: hasTun ? r.tunnelPort : 0,
+    tunnelFlags: (r.seen & IpvsSeen.TunFlags) !== 0 ? r.tunnelFlags : -1,
+  };
+}
+
+/**
+ * The WireDest (what a SET_DEST/NEW_DEST re-sends) of row r of ipvsDecodeDestColumns' columns:
+ * wireOfRawDest's result without building the public object first (batch edits merge against it).
+ * Column 12 holds the attributes' IpvsSeen bits.
+ */
+export function wireDestOfColumns(nums: Float64Array, addrs: Uint8Array, r: number): WireDest {
+  const n = r * DEST_COLS;
+  const af = nums[n]!;
+  const port = nums[n + 1]!;
+  const text = addressOfColumns(af, addrs, r);
+  const seen = nums[n + 12]!;
+  const hasTun = (seen & IpvsSeen.TunType) !== 0;
+  return {
+    af,
+    address: bytes16(addrs.subarray(r * 16, r * 16 + (af === AF_INET6 ? 16 : 4))), // v4: the rest zero, as destKey makes it
+    port,
+    label: hostPort(text, af, port),
+    id: `${af}/${text}/${port}`,
+    forward: nums[n + 2]!,
+    weight: nums[n + 3]!,
+    upperThreshold: nums[n + 4]!,
+    lowerThreshold: nums[n + 5]!,
+    tunnelType: hasTun ? nums[n + 9]! : -1,
+    tunnelPort: hasTun ? nums[n + 10]! : 0,
+    tunnelFlags: (seen & IpvsSeen.TunFlags) !== 0 ? nums[n + 11]! : -1,
+  };
 }
 
 export function daemonOfRaw(r: RawIpvsDaemon): SyncDaemon {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native.js';
-import { DEST_COLS, destinationOf, destinationOfColumns, keyOfRaw, serviceOf } from '../../lib/ipvs/validate.js';
+import { DEST_COLS, destinationOf, destinationOfColumns, keyOfRaw, serviceOf, wireDestOfColumns, wireOfRawDest } from '../../lib/ipvs/validate.js';
 import { SVC_COLS, rawServiceOfColumns, serviceOfColumns, type ServiceColumns } from '../../lib/ipvs/client.js';
 
 const FAMILY = 0x1c;
@@ -177,6 +177,8 @@ function checkDests(items: { af: number; msgs: Buffer[] }[]): void {
     raws.forEach((r, j) => {
       sameShape(destinationOfColumns(nums, addrs, stats, row), destinationOf(r), `item ${i} destination ${j}`);
       expect(nums[row * DEST_COLS + 12], 'seen').toBe(r.seen);
+      // what a batch edit merges against and re-sends (address bytes, tunnel fields "not sent" = -1)
+      expect(wireDestOfColumns(nums, addrs, row), `item ${i} destination ${j} (wire)`).toEqual(wireOfRawDest(r));
       row++;
     });
   });
