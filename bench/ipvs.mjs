@@ -207,7 +207,7 @@ function editBench(n) {
           const rep = await b.run();
           if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
           ipvs.close();
-          return { note: 'includes the full read it does to merge unchanged fields' };
+          return { note: 'includes reading the edited services to merge the fields not given' };
         },
       },
       'lvskit call per rule': {
