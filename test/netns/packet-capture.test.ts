@@ -26,7 +26,8 @@ const caps = probe();
 if (!caps.ok) console.warn(`\n*** SKIPPED packet-capture: ${caps.why} ***\n`);
 
 // Traffic: UDP and TCP over both families, and UDP to closed ports (-> ICMP errors).
-const TRAFFIC = `
+const MARKER_PORT = 40009;
+const TRAFFIC = `const MARKER_PORT = ${MARKER_PORT};
 const dgram = require('node:dgram'), net = require('node:net');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
@@ -42,6 +43,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const srv = net.createServer((s) => s.end('hi')); await new Promise((r) => srv.listen(0, host, r));
     const c = net.connect(srv.address().port, host); c.resume(); await new Promise((r) => c.on('close', r)); srv.close();
   }
+  // The last frame: a datagram to a bound socket on MARKER_PORT (no ICMP error), which the test
+  // waits to see in every capture before stopping the tools.
+  const rx = dgram.createSocket('udp4'); await new Promise((r) => rx.bind(MARKER_PORT, '127.0.0.1', r));
+  const tx = dgram.createSocket('udp4');
+  await new Promise((r, j) => tx.send('end', MARKER_PORT, '127.0.0.1', (e) => (e ? j(e) : r())));
+  await sleep(50); rx.close(); tx.close();
 })();
 `;
 
@@ -88,7 +95,20 @@ describe.skipIf(!caps.ok)('captures written by tcpdump and tshark (netns)', () =
       startCapture(['tshark', '-i', 'lo', '-F', 'pcapng', '-w', files.pcapng], /Capturing on/),
     ]);
     execFileSync('ip', ['netns', 'exec', NS, process.execPath, '-e', TRAFFIC], { stdio: 'pipe', timeout: 30_000 });
-    await new Promise((r) => setTimeout(r, 500)); // let the capture tools drain their buffers before the stop signal
+    // A tool stopped with frames still in its kernel ring loses them (a loaded machine: seen losing
+    // the whole IPv6 half). Stop each only once its file holds the marker frame, the traffic's
+    // last; at most 20 s, after which the checks below fail on the missing frames.
+    const sawMarker = (file: string) => {
+      try {
+        return packetFlowObjects(readPcapFile(file)).some((o) => o.proto === 17 && o.dport === MARKER_PORT);
+      } catch {
+        return false; // not written yet, or a record half written
+      }
+    };
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+      if ([files.pcapLo, files.pcapAny, files.pcapng].every((f) => sawMarker(f!))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await Promise.all(procs.map(stop));
   });
   afterAll(() => {
