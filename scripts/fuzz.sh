@@ -7,11 +7,14 @@
 #   scripts/fuzz.sh --long          long run: 1 h per target, 4 workers each
 #   scripts/fuzz.sh --seconds 300 nlattr transport_answers
 #   scripts/fuzz.sh --replay        run every seed and every kept crash reproducer once, no fuzzing
+#   scripts/fuzz.sh --merge         after a run: add to test/fuzz-corpus/<target>/ only the inputs
+#                                   of test/fuzz-out/<target>/ that add coverage (libFuzzer -set_cover_merge=1:
+#                                   a near-minimal set with the same coverage)
 #   scripts/fuzz.sh --build-only
 #
 # Needs Debian's clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes), and cmake.
 # The growing corpus lives in test/fuzz-out/<target>/ (ignored by git); seeds worth keeping are
-# copied into test/fuzz-corpus/<target>/ by hand, minimised with -merge=1.
+# added to test/fuzz-corpus/<target>/ with --merge (only inputs that add coverage to the seeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +28,9 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift ;;
     --jobs) jobs="$2"; shift ;;
     --replay) mode=replay ;;
+    --merge) mode=merge ;;
     --build-only) mode=build ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
@@ -73,6 +77,17 @@ for t in "${targets[@]}"; do
   fi
   corpus="$out/$t"
   mkdir -p "$corpus"
+  if [ "$mode" = merge ]; then
+    before=$(find "$seeds" -type f | wc -l)
+    if "$bin" -set_cover_merge=1 -max_len=65536 -timeout=10 -rss_limit_mb=2048 "$seeds" "$corpus" >"$out/$t.merge.log" 2>&1; then
+      after=$(find "$seeds" -type f | wc -l)
+      printf '%-22s merged: %d -> %d seeds (%s)\n' "$t" "$before" "$after" "$(du -sh "$seeds" | cut -f1)" | tee -a "$summary"
+    else
+      printf '%-22s merge FAILED, see %s\n' "$t" "$out/$t.merge.log" | tee -a "$summary"
+      failed=1
+    fi
+    continue
+  fi
   log="$out/$t.log"
   args=(-max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/crashes/$t-"
         -max_len=65536 -timeout=10 -rss_limit_mb=2048)
