@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Ipvs, apply, type LvsState, type ServiceKey, type StateDestination } from '../../lib/index.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
-import { ipvsadm, nsExec } from './ipvs-helpers.js';
+import { ipvsadm, nsExec, startNodeIn } from './ipvs-helpers.js';
 
 const skip = skipUnless('ipvs');
 
@@ -90,17 +90,7 @@ describe.skipIf(skip)('apply() drain with live connections (NAT, in namespaces)'
       ip(r.name, 'link', 'set', 'eth0', 'up');
       ip(r.name, 'route', 'add', 'default', 'via', `10.20.${i + 1}.1`);
     });
-    await Promise.all(
-      rs.map(
-        (r, i) =>
-          new Promise<void>((res, rej) => {
-            const p = spawn('ip', ['netns', 'exec', r.name, process.execPath, '-e', SERVER, `r${i + 1}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-            procs.push(p);
-            p.stdout!.once('data', () => res());
-            p.once('exit', (c) => rej(new Error(`server r${i + 1} exited ${c}`)));
-          }),
-      ),
-    );
+    await Promise.all(rs.map((r, i) => startNodeIn(r.name, SERVER, [`r${i + 1}`], `server r${i + 1}`, (p) => procs.push(p))));
     ipvs = Ipvs.open({ netns: D });
   });
 

@@ -5,12 +5,13 @@
 // `ipvsadm -Lnc` prints, byte for byte except the expiry column, which ticks: ipvsadm's value must
 // lie between two lvskit reads taken just before and just after it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { Ipvs, NetlinkSocket, Rtnl, listConnections, parseConnections, readConnectionTable, type IpvsConnection } from '../../lib/index.js';
 import { runCli, type CliIO } from '../../lib/cli/run.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
+import { startNodeIn } from './ipvs-helpers.js';
 
 const skip = skipUnless('ipvs');
 const run = promisify(execFile);
@@ -45,15 +46,6 @@ const send = (s, m, port, host) => new Promise((r, j) => s.send(m, port, host, (
   setInterval(() => {}, 1000);
 })().catch((e) => { console.error(e.message); process.exit(1); });
 `;
-
-function started(p: ChildProcess, what: string): Promise<void> {
-  return new Promise((res, rej) => {
-    let err = '';
-    p.stderr?.on('data', (d) => (err += d));
-    p.stdout!.once('data', () => res());
-    p.once('exit', (c) => rej(new Error(`${what} exited ${c}: ${err}`)));
-  });
-}
 
 describe.skipIf(skip)('IPVS connection table (ipvsadm -Lnc) with live connections', () => {
   const dA = useNetns('lvs-conn-a');
@@ -107,12 +99,8 @@ describe.skipIf(skip)('IPVS connection table (ipvsadm -Lnc) with live connection
       a.close();
       b.close();
     }
-    const server = spawn('ip', ['netns', 'exec', rs.name, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(server);
-    await started(server, 'server');
-    const client = spawn('ip', ['netns', 'exec', cl.name, process.execPath, '-e', CLIENT, VIP_A, VIP_B, VIP6, CALL_ID], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(client);
-    await started(client, 'client');
+    await startNodeIn(rs.name, SERVER, [], 'server', (p) => procs.push(p));
+    await startNodeIn(cl.name, CLIENT, [VIP_A, VIP_B, VIP6, CALL_ID], 'client', (p) => procs.push(p));
   });
 
   afterAll(() => {

@@ -1,6 +1,6 @@
 // Shared helpers for the IPVS kernel tests (not a test file). ipvsadm and ip run as independent
 // references, inside the test's own namespace; the library itself never forks.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Service, Stats } from '../../lib/ipvs/index.js';
 
 /** Runs `ipvsadm ARGS` inside namespace `ns`. */
@@ -27,4 +27,20 @@ export function shape(services: Service[]): unknown {
 
 export function zeroStats(s: Stats | undefined): boolean {
   return s !== undefined && Object.values(s).every((v) => v === 0n);
+}
+
+/**
+ * Runs `node -e script ...args` inside namespace `ns` (a test's server or client) and resolves
+ * once it writes its first stdout chunk ("ready"); rejects, with its stderr, if it exits first.
+ * The caller owns the process (kill it in afterAll).
+ */
+export function startNodeIn(ns: string, script: string, args: string[], what: string, onSpawn?: (p: ChildProcess) => void): Promise<ChildProcess> {
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  onSpawn?.(p);
+  return new Promise((res, rej) => {
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    p.stdout!.once('data', () => res(p));
+    p.once('exit', (c) => rej(new Error(`${what} exited ${c}: ${err}`)));
+  });
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Ipvs, type Destination, type ServiceKey, type Stats } from '../../lib/index.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
-import { ipvsadm, nsExec } from './ipvs-helpers.js';
+import { ipvsadm, nsExec, startNodeIn } from './ipvs-helpers.js';
 
 const skip = skipUnless('ipvs');
 
@@ -167,17 +167,7 @@ describe.skipIf(skip)('IPVS with real traffic', () => {
       sysctl(r.name, 'net.ipv4.conf.all.rp_filter=0');
       sysctl(r.name, 'net.ipv4.conf.eth0.rp_filter=0');
     });
-    await Promise.all(
-      rs.map(
-        (r, i) =>
-          new Promise<void>((res, rej) => {
-            const p = spawn('ip', ['netns', 'exec', r.name, process.execPath, '-e', SERVER, `rs${i + 1}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-            servers.push(p);
-            p.stdout!.once('data', () => res());
-            p.once('exit', (c) => rej(new Error(`server rs${i + 1} exited ${c}`)));
-          }),
-      ),
-    );
+    await Promise.all(rs.map((r, i) => startNodeIn(r.name, SERVER, [`rs${i + 1}`], `server rs${i + 1}`, (p) => servers.push(p))));
     ipvs = Ipvs.open({ netns: D });
     await ipvs
       .batch()
