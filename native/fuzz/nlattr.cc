@@ -23,13 +23,7 @@ using namespace lvskit;
 
 namespace {
 
-#define CHECK(c)                                                   \
-  do {                                                             \
-    if (!(c)) {                                                    \
-      std::fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                \
-    }                                                              \
-  } while (0)
+#include "fuzz_check.h"
 
 volatile uint64_t sink;
 

@@ -17,13 +17,7 @@
 
 using namespace lvskit::packet;
 
-#define CHECK(c)                                                                      \
-  do {                                                                                \
-    if (!(c)) {                                                                       \
-      std::fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
-  } while (0)
+#include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   PacketIndexOut none;

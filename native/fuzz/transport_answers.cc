@@ -41,13 +41,7 @@
 
 using namespace lvskit;
 
-#define CHECK(c)                                                                      \
-  do {                                                                                \
-    if (!(c)) {                                                                       \
-      std::fprintf(stderr, "property failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-      std::abort();                                                                   \
-    }                                                                                 \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace {
 
