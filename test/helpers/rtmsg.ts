@@ -8,7 +8,8 @@ const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_TABLE = 15;
 
-function attr(type: number, payload: Buffer): Buffer {
+/** One netlink attribute (struct nlattr + payload, padded to 4 bytes), host byte order. */
+export function nla(type: number, payload: Buffer): Buffer {
   const len = 4 + payload.length;
   const b = Buffer.alloc((len + 3) & ~3);
   b.writeUInt16LE(len, 0);
@@ -26,7 +27,7 @@ function u32(v: number): Buffer {
 /** RTM_NEWROUTE for dst/plen via device `ifindex` in `table` (scope link, proto static). */
 export function newRoute(dst: [number, number, number, number], plen: number, ifindex: number, table = 254): Buffer {
   const rtm = Buffer.from([2 /*AF_INET*/, plen, 0, 0, table < 256 ? table : 252, 4 /*RTPROT_STATIC*/, 253 /*RT_SCOPE_LINK*/, 1 /*RTN_UNICAST*/, 0, 0, 0, 0]);
-  const body = Buffer.concat([rtm, attr(RTA_DST, Buffer.from(dst)), attr(RTA_OIF, u32(ifindex)), attr(RTA_TABLE, u32(table))]);
+  const body = Buffer.concat([rtm, nla(RTA_DST, Buffer.from(dst)), nla(RTA_OIF, u32(ifindex)), nla(RTA_TABLE, u32(table))]);
   const h = Buffer.alloc(16);
   h.writeUInt32LE(16 + body.length, 0);
   h.writeUInt16LE(RTM_NEWROUTE, 4);

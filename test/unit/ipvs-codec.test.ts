@@ -4,6 +4,7 @@
 // addresses, malformed input).
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
+import { nla } from '../helpers/rtmsg.js';
 
 const FAMILY = 0x1c;
 
@@ -158,14 +159,6 @@ describe('IPVS encoders: byte orders on the wire', () => {
 
 // ---- hand-built replies ---------------------------------------------------------------------
 
-function nla(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const b = Buffer.alloc((len + 3) & ~3);
-  b.writeUInt16LE(len, 0);
-  b.writeUInt16LE(type, 2);
-  payload.copy(b, 4);
-  return b;
-}
 const u8 = (v: number) => Buffer.from([v]);
 const u16 = (v: number) => {
   const b = Buffer.alloc(2);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native.js';
 import { DEST_COLS, destinationOf, destinationOfColumns, keyOfRaw, serviceOf, wireDestOfColumns, wireOfRawDest } from '../../lib/ipvs/validate.js';
 import { SVC_COLS, rawServiceOfColumns, serviceOfColumns, type ServiceColumns } from '../../lib/ipvs/client.js';
+import { nla } from '../helpers/rtmsg.js';
 
 const FAMILY = 0x1c;
 
@@ -23,14 +24,6 @@ function fixture(name: string): Buffer[] {
   return out;
 }
 
-function nla(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const b = Buffer.alloc((len + 3) & ~3);
-  b.writeUInt16LE(len, 0);
-  b.writeUInt16LE(type, 2);
-  payload.copy(b, 4);
-  return b;
-}
 const num = (bytes: number, v: number | bigint, be = false) => {
   const b = Buffer.alloc(bytes);
   if (bytes === 1) b.writeUInt8(Number(v));
