@@ -118,13 +118,16 @@ export class NetlinkSocket {
       }
     }
     this.#pending++;
-    const stack = new Error().stack; // captured before the async hop (sharp's is.nativeError)
+    // The caller's frames, captured before the async hop (sharp's is.nativeError). V8 records the
+    // frames at construction but formats `.stack` only when it is read: on the error path only.
+    const caller = new Error();
     const p = this.#tail.then(async () => {
       if (this.#closed) throw closedError(op, 'the socket was closed before this request was sent');
       try {
         return sentOrThrow(op, outcome(large ? await this.#native.execute(batch, exec) : this.#native.executeSync(batch, exec)));
       } catch (e) {
         const err = NetlinkError.fromNative(op, e);
+        const stack = caller.stack;
         if (err instanceof Error && stack) err.stack = `${err.stack}\n    --- called from ---\n${stack.split('\n').slice(2).join('\n')}`;
         throw err;
       }

@@ -82,6 +82,8 @@ describe.skipIf(skipUnless('netns'))('transport through rtnetlink (host kernel, 
     expect(e).toBeInstanceOf(NetlinkError);
     expect(e).toMatchObject({ code: 'ENOENT' });
     expect((e as Error).message).toMatch(/was deleted/);
+    // An async run's error carries the caller's frames from before the thread-pool hop.
+    expect((e as Error).stack).toMatch(/--- called from ---[\s\S]*transport\.test\.ts/);
     await expect(h.addresses.add({ link: 1, address: '10.0.0.1/32' })).rejects.toThrow(/was deleted/);
     await expect(h.sysctl.get('net.ipv4.ip_forward')).rejects.toThrow(/was deleted/);
     h.close();
