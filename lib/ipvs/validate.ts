@@ -3,7 +3,7 @@
 // ValidationError naming the field and the value ("weight must be an integer in 0..2147483647,
 // got -1"). Limits mirror net/netfilter/ipvs/ip_vs_ctl.c.
 import { ValidationError } from '../errors.js';
-import { AF_INET, AF_INET6, formatAddress, parseAddress, canonicalAddress } from '../rtnl/ip.js';
+import { AF_INET, AF_INET6, formatAddress, ipv4RowWord, ipv4Value, parseAddress, canonicalAddress } from '../rtnl/ip.js';
 import { IpvsSeen, type RawIpvsDaemon, type RawIpvsDest, type RawIpvsService, type RawIpvsStats } from './native-types.js';
 import {
   SCHEDULERS,
@@ -351,38 +351,6 @@ export const IPVS_ROW = 10;
 const SPEC_FLAGS_MASK = SVC_F.persistent | SVC_F.onePacket | SVC_F.sched1 | SVC_F.sched2 | SVC_F.sched3;
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** text as a strict dotted quad (parseIPv4's rules) -> its big-endian value, or -1. */
-function ipv4Value(t: string): number {
-  const n = t.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      dots++;
-      part = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 48 || c > 57) return -1;
-    if (digits === 1 && part === 0) return -1; // a leading zero
-    part = part * 10 + (c - 48);
-    if (++digits > 3 || part > 255) return -1;
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + part;
-}
-
-/** A big-endian IPv4 value as a row word (b0 | b1 << 8 | b2 << 16 | b3 << 24). */
-function rowWord(be: number): number {
-  return ((be >>> 24) | ((be >>> 8) & 0xff00) | ((be & 0xff00) << 8) | (be << 24)) >>> 0;
-}
-
 function fastPort(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535;
 }
@@ -400,7 +368,7 @@ function fastKey(key: unknown, rows: Uint32Array, o: number): boolean {
   const be = ipv4Value(a);
   if (be < 0 || !fastPort(k.port)) return false;
   rows[o + 1] = protocol;
-  rows[o + 2] = rowWord(be);
+  rows[o + 2] = ipv4RowWord(be);
   rows[o + 3] = k.port as number;
   return true;
 }
@@ -451,7 +419,7 @@ export function fastDest(service: unknown, d: unknown, rows: Uint32Array, i: num
   const o = i * IPVS_ROW;
   if (!fastKey(service, rows, o)) return false;
   rows[o] = 1;
-  rows[o + 4] = rowWord(be);
+  rows[o + 4] = ipv4RowWord(be);
   rows[o + 5] = x.port as number;
   rows[o + 6] = forward;
   rows[o + 7] = weight;

@@ -7,7 +7,7 @@ import { BatchError, reportOf, repliesOf, throwIfFailed, type BatchReport } from
 import { NetlinkError, ValidationError } from '../errors.js';
 import type { NativeBatch, RawOutcome } from '../addon-types.js';
 import type { NativeHop, NativeRoute } from './native-types.js';
-import { AF_INET, AF_INET6, addressBuffer, formatAddress, isNetworkAddress, maskAddress, parseAddress, parsePrefix, type ParsedAddress } from './ip.js';
+import { AF_INET, AF_INET6, addressBuffer, formatAddress, ipv4RowWord, ipv4Value, isNetworkAddress, maskAddress, parseAddress, parsePrefix, type ParsedAddress } from './ip.js';
 import {
   ROUTE_PROTOCOLS, ROUTE_SCOPES, ROUTE_TABLES, ROUTE_TYPES,
   type Device, type Route, type RouteChoice, type RouteFamily, type RouteNextHop, type RouteProtocol, type RouteQuery,
@@ -264,41 +264,6 @@ const ROW_GATEWAY = 1;
 const ROW_PRIORITY = 2;
 const ROW_ONLINK = 4;
 
-/**
- * Parses text[from, to) as a strict dotted quad (the rules of ip.ts parseIPv4: four decimal
- * parts 0..255, no leading zeros) into its big-endian value, or -1.
- */
-function ipv4Value(t: string, from: number, to: number): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let leadingZero = false;
-  for (let i = from; i < to; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + part;
-      dots++;
-      part = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 48 || c > 57 || leadingZero && digits > 0) return -1;
-    if (digits === 0) leadingZero = c === 48;
-    if (++digits > 3) return -1;
-    part = part * 10 + (c - 48);
-    if (part > 255) return -1;
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + part;
-}
-
-/** A big-endian IPv4 value as the row word routeEncodeMany wants (b0 | b1 << 8 | ...). */
-function rowWord(be: number): number {
-  return ((be >>> 24) | ((be >>> 8) & 0xff00) | ((be & 0xff00) << 8) | (be << 24)) >>> 0;
-}
-
 const DEV_NAME_BAD = /[/\s]/;
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -354,7 +319,7 @@ function fastRow(spec: RouteSpec, del: boolean, rows: Uint32Array, i: number, de
     if (typeof g !== 'string') return false;
     const v = ipv4Value(g, 0, g.length);
     if (v < 0) return false;
-    gw = rowWord(v);
+    gw = ipv4RowWord(v);
     bits |= ROW_GATEWAY;
   }
   const dev = spec.dev;
@@ -377,7 +342,7 @@ function fastRow(spec: RouteSpec, del: boolean, rows: Uint32Array, i: number, de
   // encode(): unicast; link scope for an IPv4 route straight out of a device; deletes match any.
   const scope = del ? ROUTE_SCOPES.nowhere : bits & ROW_GATEWAY ? ROUTE_SCOPES.universe : ROUTE_SCOPES.link;
   const o = i * ROW;
-  rows[o] = len === 0 ? 0 : rowWord(be);
+  rows[o] = len === 0 ? 0 : ipv4RowWord(be);
   rows[o + 1] = len;
   rows[o + 2] = tos;
   rows[o + 3] = table;

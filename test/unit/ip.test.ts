@@ -5,6 +5,8 @@ import {
   canonicalAddress,
   canonicalPrefix,
   formatAddress,
+  ipv4RowWord,
+  ipv4Value,
   formatMac,
   isNetworkAddress,
   maskAddress,
@@ -112,5 +114,32 @@ describe('MAC', () => {
     expect(formatMac(parseMac('02:AB:00:00:00:01')!)).toBe('02:ab:00:00:00:01');
     expect(parseMac('02-ab-00-00-00-01')!.length).toBe(6);
     expect(parseMac('02:ab:0:00:00:01')).toBeUndefined();
+  });
+});
+
+describe('ipv4Value / ipv4RowWord (the bulk encoders\' allocation-free IPv4 path)', () => {
+  const quad = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }));
+  it('accepts exactly what parseIPv4 accepts, with the same value', () => {
+    const near = fc.oneof(
+      quad.map((q) => q.join('.')),
+      quad.map((q) => q.map((x, i) => (i === 1 ? `0${x}` : String(x))).join('.')), // a leading zero
+      fc.stringMatching(/^[0-9.]{0,17}$/),
+      fc.string({ maxLength: 16 }),
+    );
+    fc.assert(
+      fc.property(near, (t) => {
+        const b = parseIPv4(t);
+        const v = ipv4Value(t);
+        if (!b) return v === -1;
+        return v === ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+      }),
+      { numRuns: 20000 },
+    );
+  });
+  it('reads a slice, and the row word is the address bytes in memory order', () => {
+    expect(ipv4Value('x10.1.2.3/24', 1, 9)).toBe(0x0a010203);
+    expect(ipv4RowWord(0x0a010203)).toBe(0x0302010a);
+    expect(ipv4Value('010.1.2.3')).toBe(-1);
+    expect(ipv4Value('10.1.2.3.4')).toBe(-1);
   });
 });
