@@ -62,3 +62,14 @@ export function countRoutes(replies: Buffer, offsets: Uint32Array, table: number
   }
   return n;
 }
+
+/** Messages laid out as a reply set: one Buffer and each message's offset (what RawOutcome carries). */
+export function replySet(msgs: Buffer[]): [Buffer, Uint32Array] {
+  const offs = new Uint32Array(msgs.length);
+  let o = 0;
+  msgs.forEach((m, i) => {
+    offs[i] = o;
+    o += m.length;
+  });
+  return [Buffer.concat(msgs), offs];
+}

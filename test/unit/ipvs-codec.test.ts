@@ -4,7 +4,7 @@
 // addresses, malformed input).
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
-import { nla } from '../helpers/rtmsg.js';
+import { nla, replySet } from '../helpers/rtmsg.js';
 
 const FAMILY = 0x1c;
 
@@ -196,15 +196,6 @@ function genl(cmd: number, ...attrs: Buffer[]): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function replySet(...msgs: Buffer[]): [Buffer, Uint32Array] {
-  const offs = new Uint32Array(msgs.length);
-  let o = 0;
-  msgs.forEach((m, i) => {
-    offs[i] = o;
-    o += m.length;
-  });
-  return [Buffer.concat(msgs), offs];
-}
 
 const BIG = 0x1_2345_6789n; // needs more than 32 bits
 
@@ -213,7 +204,7 @@ describe('IPVS decoders', () => {
     const stats32 = nest(10, nla(1, u32(7)), nla(4, u64(BIG)), nla(6, u32(3)));
     const stats64 = nest(12, nla(1, u64(BIG + 1n)), nla(2, u64(BIG + 2n)), nla(3, u64(5n)), nla(4, u64(BIG)), nla(5, u64(9n)), nla(6, u64(1n)), nla(7, u64(2n)), nla(8, u64(3n)), nla(9, u64(4n)), nla(10, u64(5n)));
     const msg = genl(1, nest(1, nla(1, u16(2)), nla(2, u16(6)), nla(3, addr16(192, 0, 2, 10)), nla(4, be16(80)), nla(6, Buffer.from('mh\0')), nla(7, Buffer.concat([u32(0x1 | 0x2 | 0x10), u32(0xffffffff)])), nla(8, u32(600)), nla(9, be32(0xffffff00)), stats32, stats64));
-    const [buf, offs] = replySet(msg);
+    const [buf, offs] = replySet([msg]);
     const [s] = native.ipvsDecodeServices(buf, offs, 0, 1);
     expect(s).toMatchObject({ af: 2, family: 'inet', protocol: 6, address: '192.0.2.10', port: 80, fwmark: 0, scheduler: 'mh', pe: '', flags: 0x13, timeout: 600, netmask: 0xffffff00 });
     expect(s!.stats!.connections).toBe(BIG + 1n);
@@ -225,7 +216,7 @@ describe('IPVS decoders', () => {
   it('destination with only the old STATS: u32 counters and u64 bytes by width (kernels before 4.1)', () => {
     const stats32 = nest(10, nla(1, u32(0xffffffff)), nla(2, u32(10)), nla(3, u32(11)), nla(4, u64(BIG)), nla(5, u64(BIG * 2n)), nla(6, u32(1)), nla(7, u32(2)), nla(8, u32(3)), nla(9, u32(4)), nla(10, u32(5)), nla(11, Buffer.alloc(0)));
     const msg = genl(5, nest(2, nla(1, addr16(10, 0, 1, 2)), nla(2, be16(8080)), nla(3, u32(0)), nla(4, u32(2147483647)), nla(5, u32(4294967295)), nla(6, u32(7)), nla(7, u32(70000)), nla(8, u32(80000)), nla(9, u32(90000)), stats32));
-    const [buf, offs] = replySet(msg);
+    const [buf, offs] = replySet([msg]);
     const [d] = native.ipvsDecodeDests(buf, offs, 0, 1, 2);
     expect(d).toMatchObject({ af: 2, address: '10.0.1.2', port: 8080, forward: 0, weight: 2147483647, upperThreshold: 4294967295, lowerThreshold: 7, activeConnections: 70000, inactiveConnections: 80000, persistentConnections: 90000, seen: 1 << 5 });
     expect(d!.stats!.connections).toBe(0xffffffffn);
@@ -235,7 +226,7 @@ describe('IPVS decoders', () => {
 
   it('IPv6 destination of an IPv4 service with a GUE tunnel: family from ADDR_FAMILY, tunnel port big-endian', () => {
     const msg = genl(5, nest(2, nla(1, addr16(0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2)), nla(2, be16(80)), nla(3, u32(2)), nla(4, u32(1)), nla(5, u32(0)), nla(6, u32(0)), nla(11, u16(10)), nla(13, u8(1)), nla(14, be16(6080)), nla(15, u16(3))));
-    const [buf, offs] = replySet(msg);
+    const [buf, offs] = replySet([msg]);
     const [d] = native.ipvsDecodeDests(buf, offs, 0, 1, 2);
     expect(d).toMatchObject({ af: 10, family: 'inet6', address: '2001:db8::2', tunnelType: 1, tunnelPort: 6080, tunnelFlags: 3 });
     expect(d!.seen & 0b11110).toBe(0b11110);
@@ -244,7 +235,7 @@ describe('IPVS decoders', () => {
 
   it('IPv6 service netmask is read as the host-order prefix length', () => {
     const msg = genl(1, nest(1, nla(1, u16(10)), nla(5, u32(5)), nla(6, Buffer.from('rr\0')), nla(7, Buffer.alloc(8)), nla(8, u32(0)), nla(9, u32(96))));
-    const [buf, offs] = replySet(msg);
+    const [buf, offs] = replySet([msg]);
     const [s] = native.ipvsDecodeServices(buf, offs, 0, 1);
     expect(s).toMatchObject({ af: 10, fwmark: 5, address: '', netmask: 96 });
   });
@@ -253,7 +244,7 @@ describe('IPVS decoders', () => {
     const d = genl(9, nest(3, nla(1, u32(1)), nla(2, Buffer.from('eth0\0')), nla(3, u32(9)), nla(4, u16(1472)), nla(5, Buffer.from([224, 0, 0, 81])), nla(7, u16(8848)), nla(8, u8(1))));
     const c = genl(12, nla(4, u32(900)), nla(5, u32(120)), nla(6, u32(300)));
     const i = genl(14, nla(1, u32(0x010201)), nla(2, u32(4096)));
-    const [buf, offs] = replySet(d, c, i);
+    const [buf, offs] = replySet([d, c, i]);
     expect(native.ipvsDecodeDaemons(buf, offs, 0, 1)).toEqual([{ state: 1, interface: 'eth0', syncId: 9, maxLength: 1472, group: '224.0.0.81', port: 8848, ttl: 1 }]);
     expect(native.ipvsDecodeConfig(buf, offs, 1, 1)).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
     expect(native.ipvsDecodeInfo(buf, offs, 2, 1)).toEqual({ version: 0x010201, connTabSize: 4096 });
@@ -263,10 +254,10 @@ describe('IPVS decoders', () => {
     const good = genl(5, nest(2, nla(1, addr16(10, 0, 1, 2)), nla(2, be16(80)), nla(4, u32(1))));
     // A weight attribute of 2 bytes: a sticky decode error.
     const badWidth = genl(5, nest(2, nla(1, addr16(10, 0, 1, 2)), nla(2, be16(80)), nla(4, u16(1))));
-    let [buf, offs] = replySet(badWidth);
+    let [buf, offs] = replySet([badWidth]);
     expect(() => native.ipvsDecodeDests(buf, offs, 0, 1, 2)).toThrow(/attribute 4 is 2 bytes/);
     // The wrong command for the decoder.
-    [buf, offs] = replySet(good);
+    [buf, offs] = replySet([good]);
     expect(() => native.ipvsDecodeServices(buf, offs, 0, 1)).toThrow(/unexpected IPVS command 5/);
     // Truncated: nlmsg_len claims more than the buffer holds.
     const trunc = Buffer.from(good.subarray(0, 30));

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native.js';
 import { DEST_COLS, destinationOf, destinationOfColumns, keyOfRaw, serviceOf, wireDestOfColumns, wireOfRawDest } from '../../lib/ipvs/validate.js';
 import { SVC_COLS, rawServiceOfColumns, serviceOfColumns, type ServiceColumns } from '../../lib/ipvs/client.js';
-import { nla } from '../helpers/rtmsg.js';
+import { nla, replySet } from '../helpers/rtmsg.js';
 
 const FAMILY = 0x1c;
 
@@ -50,15 +50,6 @@ function genl(cmd: number, ...attrs: Buffer[]): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function replySet(msgs: Buffer[]): [Buffer, Uint32Array] {
-  const offs = new Uint32Array(msgs.length);
-  let o = 0;
-  msgs.forEach((m, i) => {
-    offs[i] = o;
-    o += m.length;
-  });
-  return [Buffer.concat(msgs), offs];
-}
 
 const BIG = 0xfedc_ba98_7654_3210n; // all 64 bits
 const stats64 = (base: bigint) => nest(12, ...Array.from({ length: 10 }, (_, i) => nla(i + 1, num(8, base + BigInt(i)))));
