@@ -3,7 +3,7 @@
 // ValidationError naming the field and the value ("weight must be an integer in 0..2147483647,
 // got -1"). Limits mirror net/netfilter/ipvs/ip_vs_ctl.c.
 import { ValidationError } from '../errors.js';
-import { AF_INET, AF_INET6, formatAddress, ipv4RowWord, ipv4Value, parseAddress, canonicalAddress } from '../rtnl/ip.js';
+import { AF_INET, AF_INET6, formatAddress, parseAddress, canonicalAddress } from '../rtnl/ip.js';
 import { IpvsSeen, type RawIpvsDaemon, type RawIpvsDest, type RawIpvsService, type RawIpvsStats } from './native-types.js';
 import {
   SCHEDULERS,
@@ -22,6 +22,7 @@ import {
   type TunnelOptions,
   type TunnelType,
 } from './types.js';
+import { ipv4RowWord, ipv4Value } from '../rtnl/ipv4-fast.js';
 
 export const PROTOCOLS: Record<Protocol, number> = { tcp: 6, udp: 17, sctp: 132 };
 const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };

@@ -7,12 +7,13 @@ import { BatchError, reportOf, repliesOf, throwIfFailed, type BatchReport } from
 import { NetlinkError, ValidationError } from '../errors.js';
 import type { NativeBatch, RawOutcome } from '../addon-types.js';
 import type { NativeHop, NativeRoute } from './native-types.js';
-import { AF_INET, AF_INET6, addressBuffer, formatAddress, ipv4RowWord, ipv4Value, isNetworkAddress, maskAddress, parseAddress, parsePrefix, type ParsedAddress } from './ip.js';
+import { AF_INET, AF_INET6, addressBuffer, formatAddress, isNetworkAddress, maskAddress, parseAddress, parsePrefix, type ParsedAddress } from './ip.js';
 import {
   ROUTE_PROTOCOLS, ROUTE_SCOPES, ROUTE_TABLES, ROUTE_TYPES,
   type Device, type Route, type RouteChoice, type RouteFamily, type RouteNextHop, type RouteProtocol, type RouteQuery,
   type RouteScope, type RouteSpec, type RouteType, type TableId,
 } from './route-types.js';
+import { ipv4RowWord, ipv4Value } from './ipv4-fast.js';
 
 // include/uapi/linux/rtnetlink.h, netlink.h
 export const RTM_NEWROUTE = 24;

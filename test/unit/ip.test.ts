@@ -5,8 +5,6 @@ import {
   canonicalAddress,
   canonicalPrefix,
   formatAddress,
-  ipv4RowWord,
-  ipv4Value,
   formatMac,
   isNetworkAddress,
   maskAddress,
@@ -20,6 +18,7 @@ import {
   requirePrefix,
 } from '../../lib/rtnl/ip.js';
 import { ValidationError } from '../../lib/errors.js';
+import { ipv4RowWord, ipv4Value } from '../../lib/rtnl/ipv4-fast.js';
 
 describe('IPv4', () => {
   it.each([
