@@ -806,7 +806,7 @@ export class Ipvs {
   async #observe(): Promise<void> {
     const raws = await this.#dumpServices();
     for (let i = 0; i < raws.length && this.#destSeen === undefined; i += 16) {
-      await this.#dumpDests(raws.slice(i, i + 16).map(keyOfRaw));
+      await this.#dumpWireDests(raws.slice(i, i + 16).map(keyOfRaw));
     }
   }
 
@@ -1259,10 +1259,10 @@ export class Ipvs {
     return this.#decodeServices(raw, 0);
   }
 
-  /** One run with a destination dump per service; the transport sends them back to back. */
   /**
    * The destinations of `keys` as the WireDests a merge re-sends, by id, in the kernel's order:
-   * every dump in one run, decoded into columns in one native call (no public objects built).
+   * one run with a destination dump per service (sent back to back), decoded into columns in one
+   * native call (no public objects built). Records what attributes the kernel sends (#destSeen).
    */
   async #dumpWireDests(keys: WireServiceKey[]): Promise<Map<string, WireDest>[]> {
     const b = this.#sock.newBatch();
@@ -1286,21 +1286,10 @@ export class Ipvs {
       for (let j = 0, c = raw.replyCount[i]!; j < c; j++, at++) {
         const w = wireDestOfColumns(nums, addrs, at);
         m.set(w.id, w);
+        this.#destSeen = (this.#destSeen ?? 0) | nums[at * DEST_COLS + 12]!;
       }
       out[i] = m;
     }
     return out;
   }
-
-  async #dumpDests(keys: WireServiceKey[]): Promise<{ dests: RawIpvsDest[][]; sendCalls: number }> {
-    const b = this.#sock.newBatch();
-    for (const k of keys) this.#encode(b, { t: 'svckey', cmd: IpvsCmd.GetDest, k, dump: true });
-    const raw = await this.#sock.run(b, 'listDestinations', { large: true });
-    const dests = keys.map((k, i) => {
-      throwIfFailed(raw, `listDestinations ${k.label}`, i);
-      return this.#decodeDests(raw, i, k.af);
-    });
-    return { dests, sendCalls: raw.sendCalls };
-  }
 }
-
