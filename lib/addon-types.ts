@@ -88,6 +88,7 @@ export interface NativeSocket {
 import type { IpvsNative } from './ipvs/native-types.js';
 import type { RtnlNative } from './rtnl/native-types.js';
 import type { NativeHash } from './hash/native-types.js';
+import type { NetnsThreadNative } from './health/native-types.js';
 
 /** Transport, batches and namespaces (socket_binding.cc, errors.cc). */
 export interface CoreNative {
@@ -100,7 +101,7 @@ export interface CoreNative {
 }
 
 /** Everything the addon exports. Each family's interface lives beside its module. */
-export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative {
+export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative, NetnsThreadNative {
   /** Hashing kernels (hash_binding.cc). */
   hash: NativeHash;
 }

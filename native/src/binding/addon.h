@@ -22,5 +22,6 @@ void InitPacket(Napi::Env env, Napi::Object exports);   // packet_binding.cc (is
 void InitIpvs(Napi::Env env, Napi::Object exports);     // ipvs_binding.cc (issue 3)
 void InitRoute(Napi::Env env, Napi::Object exports);    // route_binding.cc: routes, nexthops, rules
 void InitLink(Napi::Env env, Napi::Object exports);     // link_binding.cc: links, addresses
+void InitNetnsThread(Napi::Env env, Napi::Object exports);  // netns_thread_binding.cc: health-check workers
 
 }  // namespace lvskit
