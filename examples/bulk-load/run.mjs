@@ -9,11 +9,15 @@
 // --generate N loads N synthetic services of 4 real servers each instead, and times it.
 // Everything happens in one namespace this script creates and deletes.
 //
-// Needs: Linux with IPVS, root, a built lvskit.
+// Needs: Linux with IPVS, root, a built lvskit. Without IPVS it runs itself in the lab VM
+// (examples/lib/in-lab.mjs).
 //   node examples/bulk-load/run.mjs [RULES_FILE]      (default: rules.txt next to this script)
 //   node examples/bulk-load/run.mjs --generate 2000
 import { readFileSync } from 'node:fs';
 import { Ipvs, Rtnl, apply, createNetns, deleteNetns, emitRules, parseRules, readState, servicesFromRules } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('bulk-load'); // no IPVS here: re-runs itself in the lab VM, or says what it needs (exit 2)
 
 const args = process.argv.slice(2);
 let text;

@@ -7,11 +7,14 @@
 // Everything happens in two namespaces this script creates and deletes; nothing touches the
 // host's own namespace.
 //
-// Needs: Linux with IPVS (CONFIG_IP_VS; `npm run demo` explains how to get a VM with it), root
-// (CAP_NET_ADMIN, CAP_SYS_ADMIN), a built lvskit (npm run build).
+// Needs: Linux with IPVS (CONFIG_IP_VS), root (CAP_NET_ADMIN, CAP_SYS_ADMIN), a built lvskit
+// (npm run build). On a kernel without IPVS it runs itself in the lab VM (examples/lib/in-lab.mjs),
+// or says in one line how to set that up (npm run lab:setup) and exits 2.
 //   node examples/dr-director/run.mjs
-// Without IPVS in the kernel it stops with the NetlinkError that says so.
 import { Ipvs, Rtnl, createNetns, deleteNetns } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('dr-director'); // no IPVS here: re-runs itself in the lab VM, or says what it needs (exit 2)
 
 const DIRECTOR = `lvskit-dr-${process.pid}`;
 const REAL = `lvskit-dr-rs-${process.pid}`;

@@ -11,9 +11,12 @@
 // No traffic: examples/demo-lab sends real connections through the same architecture.
 //
 // Needs: Linux with IPVS, root (CAP_NET_ADMIN, CAP_SYS_ADMIN), a built lvskit. Three namespaces,
-// created and deleted here.
+// created and deleted here. Without IPVS it runs itself in the lab VM (examples/lib/in-lab.mjs).
 //   node examples/ecmp-pair/run.mjs
 import { Ipvs, MultipathRoute, Rtnl, createNetns, deleteNetns, schedulerForService } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('ecmp-pair'); // no IPVS here: re-runs itself in the lab VM, or says what it needs (exit 2)
 
 const tag = `lvskit-ecmp-${process.pid}`;
 const NS = { router: `${tag}-r`, d1: `${tag}-d1`, d2: `${tag}-d2` };

@@ -8,10 +8,13 @@
 // `ip netns exec`; lvskit itself never forks. Four namespaces, created and deleted here.
 //
 // Needs: Linux with IPVS, root (CAP_NET_ADMIN, CAP_SYS_ADMIN), iproute2 (for `ip netns exec`), a
-// built lvskit (npm run build).
+// built lvskit (npm run build). Without IPVS it runs itself in the lab VM (examples/lib/in-lab.mjs).
 //   node examples/nat-director/run.mjs
 import { spawn, execFileSync } from 'node:child_process';
 import { Ipvs, Rtnl, createNetns, deleteNetns } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('nat-director'); // no IPVS here: re-runs itself in the lab VM, or says what it needs (exit 2)
 
 const tag = `lvskit-nat-${process.pid}`;
 const NS = { director: `${tag}-dir`, client: `${tag}-cli`, s1: `${tag}-s1`, s2: `${tag}-s2` };

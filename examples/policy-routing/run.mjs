@@ -10,6 +10,9 @@
 //   node examples/policy-routing/run.mjs
 import { execFileSync } from 'node:child_process';
 import { NetlinkSocket, Routes, Rules, createNetns, deleteNetns } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('policy-routing', { ipvs: false }); // root, or one line saying so (exit 2)
 
 const NS = `lvskit-policy-${process.pid}`;
 const SERVICE = '203.0.113.10';

@@ -10,6 +10,9 @@
 //   node examples/route-events/run.mjs
 import { execFileSync } from 'node:child_process';
 import { Rtnl, createNetns, deleteNetns } from 'lvskit';
+import { kernelFor } from '../lib/in-lab.mjs';
+
+await kernelFor('route-events', { ipvs: false }); // root, or one line saying so (exit 2)
 
 const NS = `lvskit-events-${process.pid}`;
 createNetns(NS);
