@@ -82,11 +82,37 @@ export interface PlanOptions {
    * for sh and mh (whose tables depend on the order) and 'add' otherwise.
    */
   order?: 'auto' | 'strict' | 'add';
+  /**
+   * The largest share (0..1) of what exists that one plan may delete, counted separately for
+   * IPVS services, IPVS destinations (removed from services that stay; a deleted service counts
+   * once, as a service), addresses and routes (default 0.5). A plan may always delete one object of a kind, so a table of one or two can
+   * still change. Deletions the planner makes only to re-add (destination order) do not count.
+   * Guards against a truncated desired state (a download cut short) deleting most of a director.
+   */
+  maxDeleteShare?: number;
+  /**
+   * Lift both deletion guards: a desired state with no services may remove every existing service
+   * (default false: refused, since an empty file is far more often an accident than a wish), and
+   * maxDeleteShare does not apply.
+   */
+  allowWipe?: boolean;
 }
+
+/** Why a plan was refused: a service left empty, a wipe, or too large a share deleted. */
+export type PlanRefusal = 'empty-service' | 'wipe' | 'mass-delete' | 'invalid';
 
 export class PlanError extends LvskitError {
   override name = 'PlanError';
+  /** Set when the plan was refused by a guard an option lifts (see PlanOptions). */
+  readonly refusal: PlanRefusal | undefined;
+  constructor(message: string, refusal?: PlanRefusal) {
+    super(message);
+    this.refusal = refusal;
+  }
 }
+
+/** The default of PlanOptions.maxDeleteShare. */
+export const DEFAULT_MAX_DELETE_SHARE = 0.5;
 
 // ---- canonical destination order --------------------------------------------------------------
 
@@ -301,7 +327,7 @@ export function planChanges(current: LvsState, desired: LvsState, options: PlanO
       const wantById = new Map(wantD.map((d) => [destinationId(d.n), d]));
       const curById = new Map(curD.map((d) => [destinationId(d.n), d]));
       if (curD.length > 0 && wantD.length === 0 && !options.allowEmpty)
-        throw new PlanError(`service ${id} would lose all its ${curD.length} destination(s); pass allowEmpty (--allow-empty) to allow it, or delete the service`);
+        throw new PlanError(`service ${id} would lose all its ${curD.length} destination(s); pass allowEmpty (--allow-empty) to allow it, or delete the service`, 'empty-service');
 
       // which existing destinations must be re-added so the final list is canonical
       const strict = orderMode === 'strict' || (orderMode === 'auto' && (wn.scheduler === 'sh' || wn.scheduler === 'mh'));
@@ -361,10 +387,74 @@ export function planChanges(current: LvsState, desired: LvsState, options: PlanO
         afterDrain.push({ op: 'deleteService', key });
       } else deletes.push({ op: 'deleteService', key });
     }
-    ops.push(...deletes);
+    for (const d of deletes) ops.push(d);
   }
 
-  return { ops, afterDrain, drain };
+  const plan = { ops, afterDrain, drain };
+  guardDeletes(current, desired, plan, options);
+  return plan;
+}
+
+// ---- deletion guards ----------------------------------------------------------------------------
+
+function checkShareOption(v: unknown): number {
+  if (v === undefined) return DEFAULT_MAX_DELETE_SHARE;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new PlanError(`maxDeleteShare must be a number in 0..1, got ${String(v)}`, 'invalid');
+  return v;
+}
+
+/**
+ * Refuses a plan that empties the IPVS table from a desired state with no services, or that
+ * deletes more than maxDeleteShare of any kind of object (see PlanOptions). Counts what the plan
+ * really removes: deleted services, destinations deleted and not re-added from services that stay
+ * (in ops or afterDrain), addresses and routes deleted.
+ */
+function guardDeletes(current: LvsState, desired: LvsState, plan: Plan, options: PlanOptions): void {
+  const share = checkShareOption(options.maxDeleteShare);
+  if (options.allowWipe === true) return;
+  const curServices = current.services ?? [];
+  if (desired.services && desired.services.length === 0 && curServices.length > 0)
+    throw new PlanError(
+      `refusing to delete all ${curServices.length} IPVS service(s): the desired state has no services (an empty or cut-short file?); pass allowWipe (--allow-wipe) if this is what you want`,
+      'wipe',
+    );
+  const all = [...plan.ops, ...plan.afterDrain];
+  const deletedServices = new Set<string>();
+  const removedDests = new Set<string>();
+  const readded = new Set<string>();
+  let addresses = 0;
+  let routes = 0;
+  for (const o of all) {
+    if (o.op === 'deleteService') deletedServices.add(serviceId(o.key));
+    else if (o.op === 'deleteDestination') removedDests.add(`${serviceId(o.service)} ${destinationId(o.dest)}`);
+    else if (o.op === 'addDestination') readded.add(`${serviceId(o.service)} ${destinationId(o.dest)}`);
+    else if (o.op === 'deleteAddress') addresses++;
+    else if (o.op === 'deleteRoute') routes++;
+  }
+  let curDests = 0;
+  let dests = 0;
+  for (const s of curServices) {
+    const sid = serviceId(s.key);
+    for (const d of s.destinations ?? []) {
+      curDests++;
+      const id = `${sid} ${destinationId(normalizeDestination({ ...d }))}`;
+      if (!deletedServices.has(sid) && removedDests.has(id) && !readded.has(id)) dests++;
+    }
+  }
+  const kinds: [string, number, number][] = [
+    ['IPVS service(s)', deletedServices.size, curServices.length],
+    ['IPVS destination(s)', dests, curDests],
+    ['address(es)', addresses, current.addresses?.length ?? 0],
+    ['route(s)', routes, current.routes?.length ?? 0],
+  ];
+  for (const [what, n, of] of kinds) {
+    if (n <= Math.max(1, Math.floor(share * of))) continue;
+    const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+    throw new PlanError(
+      `refusing to delete ${n} of ${of} ${what} (${pct(n / of)}, more than maxDeleteShare ${pct(share)} of what exists); pass maxDeleteShare (--max-delete-share ${Math.ceil((n / of) * 100) / 100}) or allowWipe (--allow-wipe) if this is what you want`,
+      'mass-delete',
+    );
+  }
 }
 
 // ---- a model of the kernel, for dry runs and tests --------------------------------------------

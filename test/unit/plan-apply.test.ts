@@ -102,7 +102,7 @@ describe('planChanges (property tests against the kernel model)', () => {
   it('reaches any desired state from any starting state', () => {
     fc.assert(
       fc.property(state, state, (cur, want) => {
-        const plan = planChanges(cur, want, { allowEmpty: true });
+        const plan = planChanges(cur, want, { allowEmpty: true, allowWipe: true });
         expect(plan.afterDrain).toEqual([]);
         reaches(cur, want, plan.ops);
       }),
@@ -113,7 +113,7 @@ describe('planChanges (property tests against the kernel model)', () => {
   it('sends no unneeded operation: dropping any one of them misses the desired state, and a second plan is empty', () => {
     fc.assert(
       fc.property(state, state, (cur, want) => {
-        const plan = planChanges(cur, want, { allowEmpty: true });
+        const plan = planChanges(cur, want, { allowEmpty: true, allowWipe: true });
         for (let i = 0; i < plan.ops.length; i++) {
           const fewer = plan.ops.filter((_, j) => j !== i);
           let ok: boolean;
@@ -125,7 +125,7 @@ describe('planChanges (property tests against the kernel model)', () => {
           expect(ok, `op ${i} (${JSON.stringify(plan.ops[i])}) was not needed`).toBe(false);
         }
         const reached = simulatePlan(cur, plan.ops);
-        expect(planChanges(reached, want, { allowEmpty: true }).ops).toEqual([]);
+        expect(planChanges(reached, want, { allowEmpty: true, allowWipe: true }).ops).toEqual([]);
       }),
       { numRuns: Math.ceil(RUNS / 4) },
     );
@@ -134,8 +134,8 @@ describe('planChanges (property tests against the kernel model)', () => {
   it('sh and mh services end with their destinations in the canonical order, whatever the history', () => {
     fc.assert(
       fc.property(state, state, state, (a, b, want) => {
-        const ra = simulatePlan(a, planChanges(a, want, { allowEmpty: true }).ops);
-        const rb = simulatePlan(b, planChanges(b, want, { allowEmpty: true }).ops);
+        const ra = simulatePlan(a, planChanges(a, want, { allowEmpty: true, allowWipe: true }).ops);
+        const rb = simulatePlan(b, planChanges(b, want, { allowEmpty: true, allowWipe: true }).ops);
         for (const s of want.services ?? []) {
           if (s.scheduler !== 'sh' && s.scheduler !== 'mh') continue;
           const order = (st: LvsState) => (st.services ?? []).find((x) => serviceId(x.key) === serviceId(s.key))!.destinations!.map(destinationId);
@@ -155,8 +155,8 @@ describe('planChanges (property tests against the kernel model)', () => {
           const c = (cur.services ?? []).find((x) => serviceId(x.key) === serviceId(w.key));
           return c && (c.destinations ?? []).length > 0 && (w.destinations ?? []).length === 0;
         });
-        if (emptied) expect(() => planChanges(cur, want)).toThrow(PlanError);
-        else expect(() => planChanges(cur, want)).not.toThrow();
+        if (emptied) expect(() => planChanges(cur, want, { allowWipe: true })).toThrow(PlanError);
+        else expect(() => planChanges(cur, want, { allowWipe: true })).not.toThrow();
       }),
       { numRuns: RUNS },
     );
@@ -165,7 +165,7 @@ describe('planChanges (property tests against the kernel model)', () => {
   it('a changed live service never has fewer destinations mid-plan than at both ends', () => {
     fc.assert(
       fc.property(state, state, (cur, want) => {
-        const plan = planChanges(cur, want, { allowEmpty: true });
+        const plan = planChanges(cur, want, { allowEmpty: true, allowWipe: true });
         const count = (st: LvsState, id: string) => (st.services ?? []).find((x) => serviceId(x.key) === id)?.destinations?.length;
         let st = cur;
         for (const op of plan.ops) {
@@ -189,7 +189,7 @@ describe('planChanges (property tests against the kernel model)', () => {
   it('drain: removed destinations go to weight 0 and stay until afterDrain, which reaches the desired state', () => {
     fc.assert(
       fc.property(state, state, (cur, want) => {
-        const plan = planChanges(cur, want, { allowEmpty: true, drain: true });
+        const plan = planChanges(cur, want, { allowEmpty: true, allowWipe: true, drain: true });
         const mid = simulatePlan(cur, plan.ops);
         for (const t of plan.drain) {
           const s = (mid.services ?? []).find((x) => serviceId(x.key) === serviceId(t.service))!;
