@@ -231,7 +231,7 @@ async function sendNet(rtnl: Rtnl, ops: NetOp[], links: Map<string, number>, sto
       out.thrown = e;
       break;
     }
-    out.items.push(...report.items);
+    for (const it of report.items) out.items.push(it); // not push(...items): 125k+ items overflow the stack
     out.sendCalls += report.sendCalls;
     if (report.transportError) out.transportError = report.transportError;
     if (!report.ok && stopOnError) break;

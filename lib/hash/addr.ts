@@ -39,9 +39,11 @@ export function ipv6ToWords(text: string, field = 'address'): [number, number, n
     });
   const head = parse(halves[0]);
   const rest = [...parse(halves[1]), ...tail];
+  // lengths checked before anything is spread: an address of 200,000 groups must be refused, not
+  // overflow the stack
   if (halves.length === 1) {
-    groups.push(...head, ...rest.slice(0));
-    if (groups.length !== 8) throw bad();
+    if (head.length + rest.length !== 8) throw bad();
+    groups.push(...head, ...rest);
   } else {
     const fill = 8 - head.length - rest.length;
     if (fill < 1) throw bad();

@@ -975,7 +975,7 @@ export class Ipvs {
             return;
           }
           throwIfFailed(raw, `read ${k.label}`, i);
-          raws.push(...this.#decodeServices(raw, i));
+          for (const r of this.#decodeServices(raw, i)) raws.push(r); // no push(...): a dump may be any size
         });
       }
       const keys = raws.map(keyOfRaw);
@@ -1147,7 +1147,7 @@ export class Ipvs {
       }
       case 'flush': {
         const inverse: Encoded[] = [];
-        if (svcs) for (const m of svcs.values()) inverse.push(...restoreService(m));
+        if (svcs) for (const m of svcs.values()) for (const e of restoreService(m)) inverse.push(e); // no push(...): a service may hold any number of destinations
         svcs?.clear();
         return { label: 'flush', req: { t: 'bare', cmd: IpvsCmd.Flush, dump: false }, inverse };
       }
