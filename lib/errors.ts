@@ -71,7 +71,7 @@ export class NetlinkError extends LvskitError {
       kernelMessage: f.kernelMessage,
       batchIndex: opts.batch ? f.index : undefined,
       offset: f.offset,
-      hint: opts.hint ?? hintFor(f.code),
+      hint: opts.hint ?? hintFor(f.code, f.kernelMessage),
     });
   }
 
@@ -112,13 +112,19 @@ function describeErrno(code: string): string {
   return errnoText[code] ?? 'error';
 }
 
-function hintFor(code: string): string | undefined {
+/**
+ * A hint for a bare errno. None when the kernel said why in its extended ack: EACCES with "IPv6 is
+ * disabled on this device" is not about privileges, and telling root to get CAP_NET_ADMIN misleads.
+ */
+function hintFor(code: string, kernelMessage?: string): string | undefined {
+  if (kernelMessage) return undefined;
   if (code === 'EPERM' || code === 'EACCES') return 'This needs CAP_NET_ADMIN in the namespace\'s owning user namespace (run as root or grant the capability)';
   return undefined;
 }
 
 export function describeValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  // JSON escapes control characters; a long string is cut so an error never echoes megabytes
+  if (typeof v === 'string') return v.length > 200 ? `${JSON.stringify(v.slice(0, 200))}... (${v.length} characters)` : JSON.stringify(v);
   if (typeof v === 'bigint') return `${v}n`;
   if (v === undefined) return 'undefined';
   if (v === null) return 'null';

@@ -11,6 +11,7 @@
 //    --tun-type ... for tunnels. Thresholds, timeouts and sync daemons are not written.
 //  - ipvsadm -R runs line by line and stops at the first syntax error with earlier lines applied;
 //    parseRules() reads the whole text first and applies nothing when any line is wrong.
+import { clip, escapeControls, excerpt, EXCERPT_WIDTH } from './excerpt.js';
 import { ValidationError } from '../errors.js';
 import { canonicalAddress, parseIPv6 } from '../rtnl/ip.js';
 import type { AddressFamily, DestinationSpec, ForwardMethod, Protocol, ServiceKey, ServiceSpec, SyncDaemon, Timeouts, TunnelOptions } from '../ipvs/types.js';
@@ -98,7 +99,9 @@ export class RulesParseError extends ValidationError {
   readonly reason: string;
   constructor(source: string, line: number, column: number, lineText: string, reason: string) {
     super('rules', undefined, reason);
-    this.message = `${source}:${line}:${column}: ${reason}\n  ${lineText}\n  ${' '.repeat(Math.max(0, column - 1))}^`;
+    // the echo is escaped and cut (lib/format/excerpt.ts); lineText keeps the raw line
+    const ex = excerpt(lineText, column);
+    this.message = `${escapeControls(source)}:${line}:${column}: ${clip(reason, 4 * EXCERPT_WIDTH)}\n  ${ex.text}\n  ${' '.repeat(ex.caret - 1)}^`;
     this.source = source;
     this.line = line;
     this.column = column;

@@ -5,6 +5,7 @@
 //
 // Sections are independent: a section that is absent is not managed (apply() leaves it alone); a
 // section that is present is the whole truth (`services: []` means "no services").
+import { clip, EXCERPT_WIDTH } from './excerpt.js';
 import { ValidationError, describeValue } from '../errors.js';
 import { canonicalAddress, parseAddress, parsePrefix, formatAddress, maskAddress } from '../rtnl/ip.js';
 import {
@@ -439,7 +440,7 @@ export function parseStateJson(text: string, source = 'state'): LvsState {
       const col = pos - before.lastIndexOf('\n');
       where = ` at line ${line}, column ${col}`;
     }
-    throw new ValidationError(source, describeValue(text.slice(0, 40)), `must be JSON${where}: ${(e as Error).message}`);
+    throw new ValidationError(source, describeValue(text.slice(0, 40)), `must be JSON${where}: ${clip((e as Error).message, 4 * EXCERPT_WIDTH)}`);
   }
   return validateState(v);
 }

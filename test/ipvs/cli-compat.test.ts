@@ -10,6 +10,7 @@ import { createNetns, deleteNetns, Ipvs, Rtnl } from '../../lib/index.js';
 import { runCli, type CliIO } from '../../lib/cli/run.js';
 import { skipUnless, useNetns } from '../helpers/kernel.js';
 import { commandLines } from '../helpers/ipvsadm-fixtures.js';
+import { inputOf } from '../helpers/cli.js';
 
 const skip = skipUnless('ipvs');
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -45,8 +46,7 @@ describe.skipIf(skip)('lvskit CLI against ipvsadm', () => {
       stderr: (t) => {
         stderr += t;
       },
-      readStdin: async () => '',
-      readFile: (p) => readFileSync(p, 'utf8'),
+      input: inputOf(''),
       isTTY: false,
       openIpvs: (n) => Ipvs.open(n ? { netns: n } : {}),
       openRtnl: (n) => Rtnl.open(n ? { netns: n } : {}),

@@ -12,6 +12,7 @@ import { Ipvs, NetlinkSocket, Rtnl, listConnections, parseConnections, readConne
 import { runCli, type CliIO } from '../../lib/cli/run.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { startNodeIn } from './ipvs-helpers.js';
+import { inputOf } from '../helpers/cli.js';
 
 const skip = skipUnless('ipvs');
 const run = promisify(execFile);
@@ -189,8 +190,7 @@ describe.skipIf(skip)('IPVS connection table (ipvsadm -Lnc) with live connection
     const io: CliIO = {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
-      readStdin: async () => '',
-      readFile: (p) => readFileSync(p, 'utf8'),
+      input: inputOf(''),
       isTTY: false,
       openIpvs: (n) => Ipvs.open(n ? { netns: n } : {}),
       openRtnl: (n) => Rtnl.open(n ? { netns: n } : {}),

@@ -7,6 +7,7 @@ import { formatListing } from '../../lib/cli/list.js';
 import { IPVSADM_OPTIONS, filesResolver, parseIpvsadmArgs, servicesFromRules, normalizeService, type StateService } from '../../lib/format/index.js';
 import type { Service } from '../../lib/ipvs/types.js';
 import { commandLines, fixture, inDumpOrder } from '../helpers/ipvsadm-fixtures.js';
+import { inputOf } from '../helpers/cli.js';
 
 function io(stdin = ''): CliIO & { out: string; err: string; opened: string[] } {
   const o = {
@@ -19,8 +20,7 @@ function io(stdin = ''): CliIO & { out: string; err: string; opened: string[] } 
     stderr(t: string) {
       o.err += t;
     },
-    readStdin: async () => stdin,
-    readFile: (p: string) => fixture(p),
+    input: inputOf(() => stdin, fixture),
     isTTY: false,
     openIpvs(ns: string | undefined): never {
       o.opened.push(`ipvs ${ns}`);
