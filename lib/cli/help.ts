@@ -1,5 +1,10 @@
 // Help text of every lvskit verb (`lvskit help VERB`, `lvskit VERB --help`).
 
+import { MAX_INPUT_BYTES, MAX_LINE_BYTES } from './input.js';
+
+const MAX_INPUT_TEXT = `${MAX_INPUT_BYTES / 2 ** 20} MiB`;
+const MAX_LINE_TEXT = `${MAX_LINE_BYTES / 2 ** 10} KiB`;
+
 export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'help', 'version'] as const;
 export type Verb = (typeof VERBS)[number];
 
@@ -10,6 +15,8 @@ const COMMON = `Global options (any verb):
 
 export const HELP: Record<Verb, string> = {
   ipvsadm: `usage: lvskit COMMAND [options]          (ipvsadm 1.31 compatible; no fork of ipvsadm)
+
+Input (-R, restore, apply): read in pieces, at most ${MAX_INPUT_TEXT} and ${MAX_LINE_TEXT} a line.
 
 Commands (the first option):
   -A, --add-service      add a virtual service           lvskit -A -t 10.0.0.1:80 -s mh -b mh-port
@@ -48,6 +55,7 @@ Exit status: 0 done; 1 the kernel refused (message says what and which line); 2 
 rules file that does not parse.
 ${COMMON}`,
   apply: `usage: lvskit apply FILE [--dry-run] [--drain[=SECONDS]] [--rollback] [--allow-empty]
+                        [--allow-wipe] [--max-delete-share SHARE]
                         [--order auto|strict|add] [--interfaces IF,..] [--tables N,..]
                         [--json] [--quiet]
 
@@ -61,12 +69,22 @@ sh and mh, makes directors given the same file build the same tables).
   --drain[=S]      removed destinations go to weight 0 first; deleted when their connections end
                    or after S seconds (default 30)
   --rollback       if an operation fails, undo the ones applied
+  --allow-wipe     let a FILE with no services delete every service (refused by default: an
+                   empty or cut-short file is more often an accident), and lift the share below
+  --max-delete-share S
+                   the largest share of the existing services, destinations, addresses or
+                   routes one apply may delete: 0..1 or a percentage (default 0.5; one object
+                   of a kind may always go)
   --interfaces L   with 'addresses' in FILE: also manage these interfaces (comma separated), so
                    an interface FILE no longer names loses its addresses
   --tables L       with 'routes' in FILE: also manage these route tables (comma separated)
   --json           print the result as JSON
 A FILE with only 'addresses' and 'routes' needs no IPVS in the kernel (rtnetlink alone).
-Exit status: 0 applied (or nothing to do); 1 an operation failed; 2 bad usage or bad file.
+Each change is reported as applied, FAILED, NOT SENT (a batch stopped before it) or UNKNOWN
+(sent, no answer); --json lists them in 'failed', 'notSent' and 'unknown'.
+FILE is read in pieces: at most ${MAX_INPUT_TEXT} in all and, for rules text, ${MAX_LINE_TEXT} a line.
+Exit status: 0 applied (or nothing to do); 1 an operation failed; 2 bad usage, bad file, or a
+plan refused by a guard (--allow-empty, --allow-wipe, --max-delete-share).
 ${COMMON}`,
   diff: `usage: lvskit diff FILE [--json] [--order auto|strict|add]
 

@@ -16,13 +16,15 @@ import { parseStateJson, stateServicesOf, stringifyState, type LvsState } from '
 import { apply, readState, ApplyError, type ApplyResult } from '../apply/apply.js';
 import { PlanError } from '../apply/plan.js';
 import { HELP, VERBS, type Verb } from './help.js';
+import { InputError, readBounded } from './input.js';
+import { clip } from '../format/excerpt.js';
 import { connectionsTitle, formatConnection, formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
 
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
-  readStdin(): Promise<string>;
-  readFile(path: string): string;
+  /** The bytes of FILE, or of standard input for '-', as they come (read with readBounded). */
+  input(path: string): AsyncIterable<Uint8Array>;
   /** Whether stderr is a terminal (progress bars). */
   isTTY: boolean;
   openIpvs(netns: string | undefined): Ipvs;
@@ -30,6 +32,11 @@ export interface CliIO {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** FILE ('-': stdin) as text, read in bounded pieces (lib/cli/input.ts: InputError past the limits). */
+function readText(io: CliIO, file: string): Promise<string> {
+  return readBounded(io.input(file), file === '-' ? 'stdin' : file);
+}
 
 class UsageError extends LvskitError {
   override name = 'UsageError';
@@ -101,7 +108,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         const { values, positionals } = parseArgs({ args: v.args, options: { rollback: { type: 'boolean' } }, allowPositionals: true, strict: true });
         if (positionals.length > 1) throw new UsageError('restore takes at most one FILE');
         const file = positionals[0];
-        const text = file === undefined || file === '-' ? await io.readStdin() : io.readFile(file);
+        const text = await readText(io, file ?? '-');
         return await restore(text, file ?? 'stdin', values.rollback === true, netns, io);
       }
       case 'addr':
@@ -115,7 +122,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 }
 
 function report(e: unknown, io: CliIO, verb: Verb): number {
-  if (e instanceof RulesParseError) {
+  if (e instanceof RulesParseError || e instanceof InputError) {
     io.stderr(`lvskit: ${e.message}\nnothing was applied\n`);
     return EXIT.usage;
   }
@@ -214,7 +221,7 @@ async function ipvsadmVerb(args: string[], netns: string | undefined, io: CliIO)
       io.stdout(`lvskit ${version()} (ipvsadm 1.31 compatible commands)\n`);
       return EXIT.ok;
     case 'restore':
-      return restore(await io.readStdin(), 'stdin', rollback, netns, io);
+      return restore(await readText(io, '-'), 'stdin', rollback, netns, io);
     case 'save':
       return withIpvs(netns, io, async (ipvs) => {
         io.stdout(emitRules(stateServicesOf(await ipvs.listAll()), { numeric: c.numeric }));
@@ -289,7 +296,7 @@ function where(source: string, c: RulesCommand): string {
 
 /** The line the kernel refused, quoted, so a script's log says which rule without the file at hand. */
 function lineText(c: RulesCommand): string {
-  return c.position?.text ? ` (line: ${c.position.text.trim()})` : '';
+  return c.position?.text ? ` (line: ${clip(c.position.text.trim())})` : '';
 }
 
 async function restore(text: string, source: string, rollback: boolean, netns: string | undefined, io: CliIO): Promise<number> {
@@ -340,6 +347,8 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
       drain: { type: 'string' },
       rollback: { type: 'boolean' },
       'allow-empty': { type: 'boolean' },
+      'allow-wipe': { type: 'boolean' },
+      'max-delete-share': { type: 'string' },
       order: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -360,6 +369,12 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
     });
   }
   const file = positionals[0]!;
+  let maxDeleteShare: number | undefined;
+  if (values['max-delete-share'] !== undefined) {
+    const t = values['max-delete-share'];
+    maxDeleteShare = t.endsWith('%') ? Number(t.slice(0, -1)) / 100 : Number(t);
+    if (t === '' || t === '%' || !(maxDeleteShare >= 0 && maxDeleteShare <= 1)) throw new UsageError(`--max-delete-share takes a share of what exists, 0..1 or 0%..100%, got '${t}'`);
+  }
   const order = values.order ?? 'auto';
   if (!['auto', 'strict', 'add'].includes(order)) throw new UsageError(`--order must be auto, strict or add, got '${order}'`);
   let drainS: number | undefined;
@@ -367,7 +382,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
     drainS = values.drain === '' ? 30 : Number(values.drain);
     if (!Number.isFinite(drainS) || drainS < 0) throw new UsageError(`--drain takes seconds, got '${values.drain}'`);
   }
-  const text = file === '-' ? await io.readStdin() : io.readFile(file);
+  const text = await readText(io, file);
   const desired = desiredFromText(text, file);
   const dryRun = verb === 'diff' || values['dry-run'] === true;
   const net = desired.addresses !== undefined || desired.routes !== undefined;
@@ -382,6 +397,8 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
       const common = {
         dryRun,
         rollback: values.rollback === true,
+        allowWipe: values['allow-wipe'] === true,
+        ...(maxDeleteShare !== undefined ? { maxDeleteShare } : {}),
         ...(interfaces ? { interfaces } : {}),
         ...(tables ? { tables } : {}),
         onProgress: (d: number, t: number) => (t >= 2000 ? progress(io, d, t) : undefined),
@@ -397,8 +414,8 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
         : await apply(rtnl!, desired, common);
     } catch (e) {
       if (e instanceof ApplyError) {
-        printResult(io, e.result, values.json === true, dryRun, values.quiet === true);
         const cause = e.cause instanceof BatchError ? e.cause : undefined;
+        printResult(io, e.result, values.json === true, dryRun, values.quiet === true, cause ? cause.rollback?.ok === true : undefined);
         io.stderr(`lvskit: ${e.message}\n`);
         if (cause) io.stderr(`lvskit: ${cause.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete'}\n`);
         return EXIT.failed;
@@ -414,29 +431,70 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
   }
 }
 
-function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, quiet: boolean): void {
+type ChangeState = 'applied' | 'failed' | 'not-sent' | 'unknown';
+
+/**
+ * What became of each planned change (r.changes[i]): the main report covers plan.ops, the
+ * after-drain report the rest; a change with no report item was not sent (its phase never ran).
+ */
+export function changeStates(r: ApplyResult): { state: ChangeState; error?: string }[] {
+  const main = r.plan.ops.length;
+  return r.changes.map((_, i) => {
+    const rep = i < main ? r.report : r.afterDrainReport;
+    const it = rep?.items[i < main ? i : i - main];
+    if (!it) return { state: 'not-sent' };
+    const error = it.error?.message ?? (it.state === 'unknown' ? (rep!.transportError?.message ?? 'sent, but no answer came back') : undefined);
+    return error !== undefined ? { state: it.state, error } : { state: it.state };
+  });
+}
+
+const STATE_WORD: Record<ChangeState, string> = { applied: '', failed: 'FAILED ', 'not-sent': 'NOT SENT ', unknown: 'UNKNOWN ' };
+
+/**
+ * Prints an apply/diff result. Every planned change is listed in exactly one of applied, failed,
+ * not sent (a batch stopped before it) or unknown (sent, but the answer was lost with the
+ * socket), in the text and in the JSON, so nothing unsent is ever shown as applied.
+ */
+function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, quiet: boolean, rolledBack?: boolean): void {
+  const states = dryRun ? [] : changeStates(r);
+  const pick = (s: ChangeState) => states.flatMap((x, i) => (x.state === s ? [i] : []));
   if (json) {
-    io.stdout(
-      JSON.stringify(
-        {
-          dryRun,
-          changes: r.changes,
-          applied: r.report ? r.report.applied.length + (r.afterDrainReport?.applied.length ?? 0) : 0,
-          failed: r.report ? r.report.failed.map((i) => ({ change: r.changes[i], error: r.report!.items[i]!.error?.message })) : [],
-          drained: r.drained,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
+    const out: Record<string, unknown> = {
+      dryRun,
+      ok: dryRun || states.every((x) => x.state === 'applied'),
+      changes: r.changes,
+      applied: dryRun ? 0 : pick('applied').length,
+      failed: pick('failed').map((i) => ({ change: r.changes[i], error: states[i]!.error })),
+      notSent: pick('not-sent').map((i) => r.changes[i]),
+      unknown: pick('unknown').map((i) => ({ change: r.changes[i], error: states[i]!.error })),
+      drained: r.drained,
+    };
+    if (rolledBack !== undefined) out.rolledBack = rolledBack;
+    io.stdout(JSON.stringify(out, null, 2) + '\n');
     return;
   }
   if (quiet) return;
-  const failed = new Set(r.report?.failed ?? []);
-  r.changes.forEach((c, i) => io.stdout(`${dryRun ? 'would ' : failed.has(i) ? 'FAILED ' : ''}${c}\n`));
+  if (dryRun) {
+    let out = '';
+    for (const c of r.changes) {
+      out += `would ${c}\n`;
+      if (out.length >= 65536) (io.stdout(out), (out = ''));
+    }
+    io.stdout(out + (r.changes.length ? '' : 'no differences\n'));
+    return;
+  }
+  let out = '';
+  r.changes.forEach((c, i) => {
+    const st = states[i]!;
+    out += `${STATE_WORD[st.state]}${c}${st.state !== 'applied' && st.error ? `: ${st.error}` : ''}\n`;
+    if (out.length >= 65536) (io.stdout(out), (out = ''));
+  });
+  io.stdout(out);
   for (const d of r.drained) if (d.connections) io.stdout(`drain: ${d.dest.address}:${d.dest.port} still had ${d.connections} connection(s) when deleted\n`);
-  if (!dryRun) io.stdout(`${r.changes.length ? `${r.changes.length - failed.size} change(s) applied` : 'nothing to do'}\n`);
-  else if (!r.changes.length) io.stdout('no differences\n');
+  if (!r.changes.length) return io.stdout('nothing to do\n');
+  const a = pick('applied').length, f = pick('failed').length, n = pick('not-sent').length, u = pick('unknown').length;
+  if (f + n + u === 0) io.stdout(`${a} change(s) applied\n`);
+  else io.stdout(`${a} applied${rolledBack ? ' (then rolled back)' : ''}, ${f} failed, ${n} not sent${u ? `, ${u} unknown (sent, no answer)` : ''}, of ${r.changes.length} change(s)\n`);
 }
 
 async function saveVerb(args: string[], netns: string | undefined, io: CliIO): Promise<number> {
