@@ -81,6 +81,8 @@ export interface NativeSocket {
   resolveFamily(name: string): GenlFamilyInfo;
   watch(groups: number[], onEvents: (replies: Buffer, offsets: Uint32Array, overruns: number, error?: Error) => void): void;
   unwatch(): void;
+  /** Whether the watch poll keeps the event loop alive (default true); applies to later watch() calls too. */
+  setRef(on: boolean): void;
   readFile(path: string): string;
   writeFile(path: string, value: string): void;
 }

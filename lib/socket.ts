@@ -194,6 +194,14 @@ export class NetlinkSocket {
   }
 
   /**
+   * Whether watching keeps the Node event loop alive (true by default), like a timer's
+   * ref()/unref(). An unref'd watch still delivers events while anything else keeps the loop running.
+   */
+  setRef(on: boolean): void {
+    this.#native.setRef(on);
+  }
+
+  /**
    * Closes the socket. Requests queued behind the one in flight are rejected with EBADF; the one
    * in flight finishes (the kernel may already have applied it) and then the fd is closed.
    */

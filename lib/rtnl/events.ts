@@ -88,6 +88,11 @@ export function validateEventOptions(options: EventOptions): Required<Pick<Event
 /**
  * An async iterator of rtnetlink events. Iterate with `for await`; leaving the loop (break,
  * return, throw) or calling close() unsubscribes and closes the socket.
+ *
+ * Process lifetime, as with a paused net.Socket: the stream keeps the Node event loop alive only
+ * while a next() is waiting for an event (a for-await loop between events). A stream that is
+ * never iterated, or read and then left alone, lets the process exit; it keeps receiving (up to
+ * highWaterMark) for as long as something else keeps the process running.
  */
 export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
   readonly #open: () => NetlinkSocket;
@@ -102,6 +107,8 @@ export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
   #closed = false;
   #paused = false;
   #overruns = 0;
+  /** Whether the socket's poll currently holds the event loop open (only while #waiter is set). */
+  #ref = false;
 
   /**
    * `open` makes a fresh NETLINK_ROUTE socket in the right namespace; the stream owns every socket
@@ -113,6 +120,7 @@ export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
     this.#groups = eventGroups(types);
     this.#decoders = decoders;
     this.#hwm = highWaterMark;
+    this.#socket.setRef(false); // subscribing alone does not keep the process alive
     this.#watch();
   }
 
@@ -172,10 +180,18 @@ export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
     this.#fail(NetlinkError.fromNative('events', error));
   }
 
+  /** Holds the event loop open exactly while a consumer waits in next(). */
+  #setRef(on: boolean): void {
+    if (this.#ref === on || this.#closed) return;
+    this.#ref = on;
+    this.#socket.setRef(on);
+  }
+
   #push(ev: RtnlEvent): void {
     if (this.#waiter) {
       const w = this.#waiter;
       this.#waiter = undefined;
+      this.#setRef(false);
       w.resolve({ value: ev, done: false });
     } else {
       this.#queue.push(ev);
@@ -217,6 +233,7 @@ export class RtnlEventStream implements AsyncIterableIterator<RtnlEvent> {
     }
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
+      this.#setRef(true);
     });
   }
 

@@ -221,6 +221,7 @@ class NativeSocket : public Napi::ObjectWrap<NativeSocket> {
   Napi::Value ResolveFamily(const Napi::CallbackInfo& info);
   Napi::Value Watch(const Napi::CallbackInfo& info);
   Napi::Value Unwatch(const Napi::CallbackInfo& info);
+  Napi::Value SetRef(const Napi::CallbackInfo& info);
   Napi::Value ReadFile(const Napi::CallbackInfo& info);
   Napi::Value WriteFile(const Napi::CallbackInfo& info);
 
@@ -233,6 +234,9 @@ class NativeSocket : public Napi::ObjectWrap<NativeSocket> {
   bool busy_ = false;
   bool closeAfterAsync_ = false;
   uv_poll_t* poll_ = nullptr;
+  // Whether the watch poll keeps the event loop alive (uv_ref) or not (uv_unref). Kept across
+  // unwatch/watch so a stream that pauses and resumes reading keeps its choice.
+  bool loopRef_ = true;
   Napi::FunctionReference onEvents_;
   napi_env env_ = nullptr;
 };
@@ -248,6 +252,7 @@ Napi::Function NativeSocket::Define(Napi::Env env) {
                       InstanceMethod<&NativeSocket::ResolveFamily>("resolveFamily"),
                       InstanceMethod<&NativeSocket::Watch>("watch"),
                       InstanceMethod<&NativeSocket::Unwatch>("unwatch"),
+                      InstanceMethod<&NativeSocket::SetRef>("setRef"),
                       InstanceMethod<&NativeSocket::ReadFile>("readFile"),
                       InstanceMethod<&NativeSocket::WriteFile>("writeFile")});
 }
@@ -435,6 +440,7 @@ Napi::Value NativeSocket::Watch(const Napi::CallbackInfo& info) {
     poll_ = nullptr;
     throw Napi::Error::New(env, "watch: uv_poll failed");
   }
+  if (!loopRef_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   Ref();  // a watching socket stays alive until unwatch/close
   napi_add_env_cleanup_hook(env, CleanupHook, this);
   return env.Undefined();
@@ -467,10 +473,25 @@ void NativeSocket::OnPoll(uv_poll_t* h, int status, int events) {
     ok = self->sock_->drainEvents(&r, &overruns, &e);
   }
   if (r.offsets.empty() && overruns == 0 && ok) return;
+  // An unref'd poll (an event stream nobody is reading) can still fire after the loop ran dry:
+  // Node's teardown runs the loop once more to close handles, before our cleanup hook stops the
+  // poll, and JS can no longer run then. napi_create_buffer_copy refuses (napi_pending_exception
+  // or napi_cannot_run_js with no exception pending) exactly in that state: drop the events, the
+  // process is exiting. Via the C API, since a C++ throw here would unwind into libuv.
+  napi_value bytes = nullptr;
+  void* copied = nullptr;
+  if (napi_create_buffer_copy(env, r.bytes.size(), r.bytes.data(), &copied, &bytes) != napi_ok) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_value ex;
+      napi_get_and_clear_last_exception(env, &ex);
+      napi_fatal_exception(env, ex);
+    }
+    return;
+  }
   Napi::Uint32Array offs = Napi::Uint32Array::New(env, r.offsets.size());
   if (!r.offsets.empty()) std::memcpy(offs.Data(), r.offsets.data(), r.offsets.size() * 4);
-  std::vector<napi_value> args = {Napi::Buffer<uint8_t>::Copy(env, r.bytes.data(), r.bytes.size()), offs,
-                                  Napi::Number::New(env, overruns)};
+  std::vector<napi_value> args = {bytes, offs, Napi::Number::New(env, overruns)};
   if (!ok) args.push_back(MakeSysError(env, e, "events").Value());
   try {
     self->onEvents_.MakeCallback(self->Value(), args);
@@ -506,6 +527,20 @@ void NativeSocket::CleanupHook(void* arg) {
 Napi::Value NativeSocket::Unwatch(const Napi::CallbackInfo& info) {
   stopWatching();
   return info.Env().Undefined();
+}
+
+// setRef(on: boolean): whether watching keeps the event loop alive, like a timer's ref()/unref().
+// Applies to the current poll and to later watch() calls. An unref'd poll still delivers events
+// while something else keeps the loop running.
+Napi::Value NativeSocket::SetRef(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsBoolean()) throw Napi::TypeError::New(env, "setRef: on must be a boolean");
+  loopRef_ = info[0].As<Napi::Boolean>().Value();
+  if (poll_) {
+    if (loopRef_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    else uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+  return env.Undefined();
 }
 
 // readFile(path) -> string: reads a /proc/sys or /proc/net file as seen from this socket's
