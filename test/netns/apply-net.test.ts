@@ -37,7 +37,7 @@ interface IpRoute {
 const IFACES = ['lo', 'va'];
 const TABLES = [254, 1000];
 /** Every interface and table the tests manage, so that the last address or route of one can go. */
-const M = { interfaces: [...IFACES, 'v0', 'v1'], tables: TABLES };
+const M = { interfaces: [...IFACES, 'v0', 'v1'], tables: TABLES, allowWipe: true }; // random transitions may delete anything
 
 // Each slot is one key (table, destination, metric) the random states fill with nothing or one of
 // its variants; `dev`/`hops` are what the kernel must show (it picks the device for a gateway).

@@ -84,7 +84,11 @@ describe.skipIf(skip)('lvskit apply with addresses and routes only (no IPVS on t
     // Without them the file names no interface and no table: nothing is managed.
     expect(cli('apply', f).stdout).toBe('nothing to do\n');
     expect(loAddresses()).toContain('192.0.2.10/32');
-    const r = cli('apply', f, '--interfaces', 'lo', '--tables', '100');
+    // emptying both needs the opt-in: deleting every managed address or route is a wipe (issue 14)
+    const refused = cli('apply', f, '--interfaces', 'lo', '--tables', '100');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/refusing to delete 2 of 2 address\(es\)/);
+    const r = cli('apply', f, '--interfaces', 'lo', '--tables', '100', '--allow-wipe');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(loAddresses()).not.toContain('192.0.2.10/32');
