@@ -43,11 +43,11 @@ export function ipv6ToWords(text: string, field = 'address'): [number, number, n
   // overflow the stack
   if (halves.length === 1) {
     if (head.length + rest.length !== 8) throw bad();
-    groups.push(...head, ...rest);
+    groups.push(...head, ...rest); // bounded: 8 groups, checked above
   } else {
     const fill = 8 - head.length - rest.length;
     if (fill < 1) throw bad();
-    groups.push(...head, ...new Array<number>(fill).fill(0), ...rest);
+    groups.push(...head, ...new Array<number>(fill).fill(0), ...rest); // bounded: 8 groups, checked above
   }
   const w = (i: number) => (((groups[2 * i] ?? 0) << 16) | (groups[2 * i + 1] ?? 0)) >>> 0;
   return [w(0), w(1), w(2), w(3)];

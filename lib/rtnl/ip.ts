@@ -79,12 +79,12 @@ export function parseIPv6(text: string): Uint8Array | undefined {
   if (dbl === -1) {
     const g = parseSide(text, true);
     if (!g || g.length !== 8) return undefined;
-    groups.push(...g);
+    groups.push(...g); // bounded: length 8, checked above
   } else {
     const head = parseSide(text.slice(0, dbl), false);
     const tail = parseSide(text.slice(dbl + 2), true);
     if (!head || !tail || head.length + tail.length > 7) return undefined;
-    groups.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail);
+    groups.push(...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail); // bounded: 8 groups, checked above
   }
   const out = new Uint8Array(16);
   for (let i = 0; i < 8; i++) {
