@@ -6,6 +6,7 @@ import { ValidationError } from '../errors.js';
 import { addressFamily, ipv4ToNumber, ipv6ToWords } from './addr.js';
 import { nativeHash } from './native-types.js';
 import { checkArray, checkInt, optArray } from './validate.js';
+import { ToeplitzHasher } from './toeplitz.js';
 
 /** IPv4 flows as struct-of-arrays: addresses and ports as host-order numbers. */
 export interface FlowsV4 {
@@ -187,6 +188,55 @@ export function resilientSelect(hashes: Uint32Array, buckets: Uint32Array, out: 
 }
 
 /**
+ * What a forwarded packet already carries when the router sees it. Under policy 1 the kernel does
+ * not hash the headers of a packet whose skb has an L4 hash: it takes `skb_get_hash_raw(skb) >> 1`
+ * (fib_multipath_hash, net/ipv4/route.c; rt6_multipath_hash, net/ipv6/route.c). Policies 0, 2
+ * and 3 always hash the headers, and so does a route query (no skb).
+ */
+export interface PacketHash {
+  /** skb->hash of a packet whose l4_hash bit is set (a local socket's txhash, a NIC's L4 RSS hash). */
+  l4Hash?: number;
+  /**
+   * The receiving NIC's RSS: Toeplitz over the packet's addresses and ports with `key` (default
+   * MICROSOFT_RSS_KEY). 'l4' hash types (TCP/UDP 4-tuple) set l4_hash; an 'l3' (2-tuple) hash
+   * type does not, and the kernel hashes the headers.
+   */
+  rss?: { key?: Uint8Array; hashType: 'l4' | 'l3' };
+}
+
+const rssHashers = new WeakMap<Uint8Array, ToeplitzHasher>();
+let defaultRss: ToeplitzHasher | undefined;
+
+/**
+ * The 32-bit L4 hash a packet of `flow` carries, or undefined when it carries none (no `packet`,
+ * or an RSS hash of an L3 type). Toeplitz input: source address, destination address, source
+ * port, destination port, as the packet arrives.
+ */
+export function packetL4Hash(flow: Flow, packet: PacketHash | undefined): number | undefined {
+  if (packet === undefined) return undefined;
+  if (packet === null || typeof packet !== 'object') throw new ValidationError('packet', packet, 'must be { l4Hash } or { rss: { key?, hashType } }');
+  if (packet.l4Hash !== undefined) return checkInt('packet.l4Hash', packet.l4Hash, 0, 0xffffffff);
+  const rss = packet.rss;
+  if (rss === undefined) return undefined;
+  if (rss === null || typeof rss !== 'object' || (rss.hashType !== 'l4' && rss.hashType !== 'l3')) {
+    throw new ValidationError('packet.rss', rss, "must be { key?, hashType: 'l4' | 'l3' }");
+  }
+  if (rss.hashType === 'l3') return undefined;
+  let t: ToeplitzHasher | undefined;
+  if (rss.key === undefined) t = defaultRss ??= new ToeplitzHasher();
+  else {
+    t = rssHashers.get(rss.key);
+    if (!t) { t = new ToeplitzHasher(rss.key); rssHashers.set(rss.key, t); }
+  }
+  const sport = Uint16Array.of(checkInt('flow.sport', flow.sport ?? 0, 0, 65535));
+  const dport = Uint16Array.of(checkInt('flow.dport', flow.dport ?? 0, 0, 65535));
+  const out = new Uint32Array(1);
+  if (addressFamily(flow.src) === 6) t.hashV6(Uint32Array.from(ipv6ToWords(flow.src, 'flow.src')), Uint32Array.from(ipv6ToWords(flow.dst, 'flow.dst')), out, sport, dport);
+  else t.hashV4(Uint32Array.of(ipv4ToNumber(flow.src, 'flow.src')), Uint32Array.of(ipv4ToNumber(flow.dst, 'flow.dst')), out, sport, dport);
+  return out[0]!;
+}
+
+/**
  * A weighted multipath route (or hash-threshold nexthop group) with its hashing settings, for
  * repeated predictions. Weights are in the kernel's nexthop order (`ip route show` order;
  * group entries in the order they were given).
@@ -218,9 +268,22 @@ export class MultipathRoute {
     return o;
   }
 
-  /** Nexthop index for one flow. */
-  predict(flow: Flow): number {
+  /**
+   * Nexthop index for one flow. `packet`: the hash a forwarded packet already carries (policy 1
+   * on the packet path uses it, >> 1, instead of hashing the headers; other policies ignore it).
+   */
+  predict(flow: Flow, packet?: PacketHash): number {
+    const l4 = this.#opts.policy === 1 && this.#opts.packetPath ? packetL4Hash(flow, packet) : undefined;
+    if (l4 !== undefined) return this.selectHash(l4 >>> 1);
     const h = multipathHash(flow, { policy: this.#opts.policy as 0, seed: this.#opts.seed, fields: this.#opts.fields, path: this.#opts.packetPath ? 'packet' : 'flow' });
+    const out = new Uint16Array(1);
+    nativeHash().mpSelect(Uint32Array.of(h), this.upperBounds, out);
+    return out[0] ?? 0;
+  }
+
+  /** Nexthop index for a 31-bit multipath hash (fib_select_multipath's comparison alone). */
+  selectHash(hash: number): number {
+    const h = checkInt('hash', hash, 0, 0x7fffffff);
     const out = new Uint16Array(1);
     nativeHash().mpSelect(Uint32Array.of(h), this.upperBounds, out);
     return out[0] ?? 0;
