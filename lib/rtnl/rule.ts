@@ -16,6 +16,7 @@ export const RTM_NEWRULE = 32;
 export const RTM_DELRULE = 33;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
+const RTPROT_BOOT = 3;
 const FIB_RULE_INVERT = 0x2;
 const FIB_RULE_IIF_DETACHED = 0x8;
 const FIB_RULE_OIF_DETACHED = 0x10;
@@ -127,7 +128,10 @@ function prepare(spec: RuleSpec, field: string, forDelete: boolean): Prepared {
     suppressPrefixlen: spec.suppressPrefixlength === undefined ? -1 : checkInt(f('suppressPrefixlength'), spec.suppressPrefixlength, 0, maxPlen),
     suppressIfgroup: spec.suppressIfgroup === undefined ? -1 : checkInt(f('suppressIfgroup'), spec.suppressIfgroup, 0, 0x7fffffff),
     l3mdev, uid,
-    protocol: spec.protocol === undefined ? -1 : protocolNumber(f('protocol'), spec.protocol, 0),
+    // Added rules default to RTPROT_BOOT like this library's routes and nexthops (the kernel
+    // stores RTPROT_UNSPEC when FRA_PROTOCOL is absent, net/core/fib_rules.c); a delete sends it
+    // only when given, since the kernel then matches on it.
+    protocol: spec.protocol !== undefined ? protocolNumber(f('protocol'), spec.protocol, 0) : forDelete ? -1 : RTPROT_BOOT,
     ipProto, sport, dport,
     dscp: spec.dscp === undefined ? -1 : checkInt(f('dscp'), spec.dscp, 0, 63),
     label: label || 'rule',

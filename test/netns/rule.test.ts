@@ -61,6 +61,19 @@ describe.skipIf(skip)('policy rules (netns)', () => {
     });
   });
 
+  it("a rule added without protocol is 'boot' (RuleSpec.protocol's default), and deletes without naming it", async () => {
+    await rules.add({ family: 4, priority: 105, fwmark: 5, table: 105 });
+    await rules.addMany([{ family: 4, priority: 106, fwmark: 6, table: 106 }]);
+    for (const pref of [105, 106]) {
+      expect(shown().get(pref)).toMatchObject({ protocol: 'boot' });
+      expect((await mine()).get(pref)).toMatchObject({ protocol: 'boot' });
+    }
+    // iproute2 sends no FRA_PROTOCOL on delete unless given, so neither does a lvskit delete.
+    await rules.delete({ family: 4, priority: 105, fwmark: 5, table: 105 });
+    ip(ns.name, 'rule', 'del', 'pref', '106', 'fwmark', '6', 'table', '106');
+    expect(shown().has(105) || shown().has(106)).toBe(false);
+  });
+
   it('every action round-trips: goto, blackhole, unreachable, prohibit, nop, suppressors, l3mdev', async () => {
     await rules.addMany([
       { family: 4, priority: 110, action: 'goto', goto: 200 },
