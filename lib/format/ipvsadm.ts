@@ -17,6 +17,7 @@ import { canonicalAddress, parseIPv6 } from '../rtnl/ip.js';
 import type { AddressFamily, DestinationSpec, ForwardMethod, Protocol, ServiceKey, ServiceSpec, SyncDaemon, Timeouts, TunnelOptions } from '../ipvs/types.js';
 import { normalizeDestination, normalizeService, serviceFamily, type NormalDestination, type NormalService, type StateService } from './state.js';
 import { filesResolver, type NameResolver } from './resolve.js';
+import { SCHEDULER_NAMES } from '../ipvs/validate.js';
 
 export type { NameResolver } from './resolve.js';
 
@@ -480,6 +481,10 @@ function parseCommand(args: readonly string[], options: ParseArgsOptions, at: Ar
       case 'scheduler':
         set('scheduler', o.index);
         scheduler = kernelName('scheduler', optionAsWritten(o, args), v, o.valueIndex, fail);
+        // The library applies only the schedulers it knows (validate.ts schedulerName): refuse
+        // the others here, where the error can carry the rules file's line and column.
+        if (scheduler !== '' && !SCHEDULER_NAMES.includes(scheduler))
+          fail(`${optionAsWritten(o, args)}: unknown scheduler '${scheduler}': must be one of ${SCHEDULER_NAMES.join(', ')}`, o.valueIndex);
         break;
       case 'persistent': {
         set('persistent', o.index);

@@ -108,6 +108,20 @@ describe('usage errors exit 2 before any kernel access', () => {
     });
   }
 
+  it('an unknown scheduler in a rules file is a parse error with FILE:LINE:COLUMN, before any kernel is opened', async () => {
+    for (const argv of [['apply', 'lb.rules'], ['apply', '--dry-run', 'lb.rules']]) {
+      const x = io();
+      x.input = inputOf('', (p) => (p === 'lb.rules' ? '-A -t 1.2.3.4:80 -s rr\n-A -t 1.2.3.4:81 -s foo\n' : fixture(p)));
+      expect(await runCli(argv, x), argv.join(' ')).toBe(2);
+      expect(x.err).toContain("lb.rules:2:21: -s: unknown scheduler 'foo'");
+      expect(x.opened).toEqual([]);
+    }
+    const r = io('-A -t 1.2.3.4:80 -s foo\n');
+    expect(await runCli(['-R'], r)).toBe(2);
+    expect(r.err).toContain("stdin:1:21: -s: unknown scheduler 'foo'");
+    expect(r.opened).toEqual([]);
+  });
+
   it('-R with a bad line: line, column, caret, nothing applied', async () => {
     const x = io('-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.1.0.1 -w lots\n');
     expect(await runCli(['-R'], x)).toBe(2);

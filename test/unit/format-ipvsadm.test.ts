@@ -7,6 +7,7 @@ import {
   glibcMergeSort,
   glibcNtop6,
   inetAton,
+  IpvsadmArgsError,
   parseIpvsadmArgs,
   parseRules,
   RulesParseError,
@@ -14,6 +15,7 @@ import {
   type RulesCommand,
   type StateService,
 } from '../../lib/format/index.js';
+import { SCHEDULER_NAMES } from '../../lib/ipvs/validate.js';
 import { commandLines, fixture, inDumpOrder } from '../helpers/ipvsadm-fixtures.js';
 
 const noNames = filesResolver({ disabled: true });
@@ -227,9 +229,33 @@ describe('parse: what ipvsadm -R reads', () => {
       expect([e.line, e.column, e.lineText], line).toEqual([2, column, line]);
       expect(e.reason, line).toContain(reason);
     }
-    // 15 characters is the most the kernel's 16-byte fields hold
-    expect(parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-s', 'a'.repeat(15)])).toMatchObject({ service: { scheduler: 'a'.repeat(15) } });
+    // 15 characters is the most the kernel's 16-byte fields hold; a 15-character name is refused
+    // only as a scheduler lvskit does not know (below), not for its length
+    expect(() => parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-s', 'a'.repeat(15)])).toThrow(/^-s: unknown scheduler 'a{15}'/);
     expect(() => parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-p', '--pe', 'a'.repeat(16)])).toThrow(/--pe: invalid persistence engine name 'a{16}'/);
+  });
+});
+
+describe('unknown schedulers', () => {
+  it('are refused at parse time with line, column, option and the names lvskit knows (issue 14)', () => {
+    // The API refuses them too (ValidationError service.scheduler); a rules file used to get that
+    // error without its FILE:LINE, after parsing had passed it.
+    let e: unknown;
+    try {
+      parseRules('# services\n-A -t 1.2.3.4:80 -s foo\n', { resolver: noNames, source: 'lb.rules' });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(RulesParseError);
+    const r = e as RulesParseError;
+    expect([r.source, r.line, r.column, r.lineText]).toEqual(['lb.rules', 2, 21, '-A -t 1.2.3.4:80 -s foo']);
+    expect(r.reason).toMatch(/^-s: unknown scheduler 'foo': must be one of rr, wrr, .*twos, none$/);
+    expect(r.message).toContain('lb.rules:2:21');
+    expect(() => parseRules('-E -t 1.2.3.4:80 --scheduler=maglev\n', { resolver: noNames })).toThrow(/rules:1:18: --scheduler: unknown scheduler 'maglev'/);
+    expect(() => parseIpvsadmArgs(['-A', '-f', '7', '-s', 'foo'])).toThrow(IpvsadmArgsError);
+    // every scheduler the library knows still parses, and -s '' still means wlc
+    for (const name of SCHEDULER_NAMES) expect(parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-s', name])).toMatchObject({ service: { scheduler: name } });
+    expect(parseIpvsadmArgs(['-A', '-t', '1.2.3.4:80', '-s', ''])).toMatchObject({ service: { scheduler: 'wlc' } });
   });
 });
 
