@@ -52,6 +52,8 @@ export interface ExecOptions {
   ackEach?: boolean;
   stopOnError?: boolean;
   dumpIntrRetries?: number;
+  /** Non-zero: run the batch as one nfnetlink transaction of this subsystem (NFNL_SUBSYS_*). */
+  nfBatchSubsys?: number;
 }
 
 export interface GenlFamilyInfo {
@@ -90,6 +92,7 @@ export interface NativeSocket {
 import type { IpvsNative } from './ipvs/native-types.js';
 import type { RtnlNative } from './rtnl/native-types.js';
 import type { NativeHash } from './hash/native-types.js';
+import type { NftNative } from './nft/native-types.js';
 import type { NetnsThreadNative } from './health/native-types.js';
 
 /** Transport, batches and namespaces (socket_binding.cc, errors.cc). */
@@ -103,7 +106,7 @@ export interface CoreNative {
 }
 
 /** Everything the addon exports. Each family's interface lives beside its module. */
-export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative, NetnsThreadNative {
+export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative, NftNative, NetnsThreadNative {
   /** Hashing kernels (hash_binding.cc). */
   hash: NativeHash;
 }

@@ -19,6 +19,7 @@ export interface SocketOptions {
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
+export const NETLINK_NETFILTER = 12;
 
 /** Batches at or below this many requests, with no dump, run synchronously: a warm netlink round
  * trip is ~1 us, a thread-pool hop tens of us (bench/transport.mjs measures both). */
@@ -62,14 +63,14 @@ export class NetlinkSocket {
     this.#netnsLabel = label;
   }
 
-  /** Opens a netlink socket of `protocol` ('route' = NETLINK_ROUTE, 'generic' = NETLINK_GENERIC). */
-  static open(protocol: 'route' | 'generic', options: SocketOptions = {}): NetlinkSocket {
-    if (protocol !== 'route' && protocol !== 'generic') throw new ValidationError('protocol', protocol, "must be 'route' or 'generic'");
+  /** Opens a netlink socket of `protocol` ('route' = NETLINK_ROUTE, 'generic' = NETLINK_GENERIC, 'netfilter' = NETLINK_NETFILTER). */
+  static open(protocol: 'route' | 'generic' | 'netfilter', options: SocketOptions = {}): NetlinkSocket {
+    if (protocol !== 'route' && protocol !== 'generic' && protocol !== 'netfilter') throw new ValidationError('protocol', protocol, "must be 'route', 'generic' or 'netfilter'");
     const ns = resolveNetns(options.netns);
     const rcv = options.receiveBufferBytes ?? 0;
     if (!Number.isInteger(rcv) || rcv < 0 || rcv > 2 ** 30) throw new ValidationError('receiveBufferBytes', rcv, 'must be an integer in 0..1073741824');
     try {
-      const s = new native.NativeSocket(protocol === 'route' ? NETLINK_ROUTE : NETLINK_GENERIC, ns.kind, ns.path, ns.pid, rcv);
+      const s = new native.NativeSocket(protocol === 'route' ? NETLINK_ROUTE : protocol === 'generic' ? NETLINK_GENERIC : NETLINK_NETFILTER, ns.kind, ns.path, ns.pid, rcv);
       return new NetlinkSocket(s, ns.label);
     } catch (e) {
       throw NetlinkError.fromNative(`open ${protocol} socket in namespace ${ns.label}`, e);
@@ -108,7 +109,7 @@ export class NetlinkSocket {
   run(batch: NativeBatch, op: string, options: RunOptions = {}): Promise<RawOutcome> {
     if (this.#closed) return Promise.reject(closedError(op));
     const large = options.large === true || batch.count > SYNC_MAX_REQUESTS;
-    const exec: ExecOptions = { ackEach: options.ackEach, stopOnError: options.stopOnError, dumpIntrRetries: options.dumpIntrRetries };
+    const exec: ExecOptions = { ackEach: options.ackEach, stopOnError: options.stopOnError, dumpIntrRetries: options.dumpIntrRetries, nfBatchSubsys: options.nfBatchSubsys };
     if (this.#pending === 0 && !large) {
       // Fast path: nothing queued, small batch: run now on this thread.
       try {

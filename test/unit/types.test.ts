@@ -94,7 +94,7 @@ describe('public types (dist/index.d.ts)', () => {
     expectTypeOf(createNetns).parameters.toEqualTypeOf<[string]>();
     expectTypeOf(createNetns).returns.toBeVoid();
     expectTypeOf(deleteNetns).parameters.toEqualTypeOf<[string]>();
-    expectTypeOf(NetlinkSocket.open).parameter(0).toEqualTypeOf<'route' | 'generic'>();
+    expectTypeOf(NetlinkSocket.open).parameter(0).toEqualTypeOf<'route' | 'generic' | 'netfilter'>();
     expectTypeOf<NetlinkSocket['readNamespaceFile']>().returns.toEqualTypeOf<string>();
   });
 

@@ -14,6 +14,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitIpvs(env, exports);
   InitRoute(env, exports);
   InitLink(env, exports);
+  InitNft(env, exports);
   InitNetnsThread(env, exports);
   return exports;
 }

@@ -97,6 +97,12 @@ ExecOptions OptionsArg(const Napi::CallbackInfo& info, size_t i, const char* fn)
   o.stopOnError = obj.Get("stopOnError").ToBoolean();
   Napi::Value r = obj.Get("dumpIntrRetries");
   if (r.IsNumber()) o.dumpIntrRetries = r.As<Napi::Number>().Int32Value();
+  Napi::Value t = obj.Get("nfBatchSubsys");
+  if (t.IsNumber()) {
+    uint32_t sub = t.As<Napi::Number>().Uint32Value();
+    if (sub > 0xff) throw Napi::RangeError::New(info.Env(), std::string(fn) + ": nfBatchSubsys must be in 0..255");
+    o.nfBatchSubsys = static_cast<uint16_t>(sub);
+  }
   return o;
 }
 

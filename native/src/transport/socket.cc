@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <linux/genetlink.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/mman.h>
@@ -261,6 +263,11 @@ ExecOutcome NetlinkSocket::execute(const uint8_t* msgs, size_t len, const ExecOp
   }
   if (!namespaceStillThere(&out.fatal)) return out;
 
+  if (opt.nfBatchSubsys != 0) {
+    if (!offs.empty()) runTransaction(msgs, offs, opt.nfBatchSubsys, &out);
+    return out;
+  }
+
   std::vector<uint8_t> scratch;
   size_t maxBytes = static_cast<size_t>(std::max(sndbuf_ - 32, 4096));
   size_t maxCount = std::max<size_t>(1, static_cast<size_t>(rcvbuf_) / kAnswerBudget);
@@ -447,6 +454,150 @@ bool NetlinkSocket::runDump(const uint8_t* msg, size_t index, const ExecOptions&
     r.interrupted = intr;
     return true;
   }
+}
+
+bool NetlinkSocket::runTransaction(const uint8_t* msgs, const std::vector<size_t>& offs,
+                                   uint16_t subsys, ExecOutcome* out) {
+  for (size_t k = 0; k < offs.size(); ++k) {
+    nlmsghdr h;
+    std::memcpy(&h, msgs + offs[k], sizeof h);
+    if (IsDump(h)) {
+      out->fatal.err = EINVAL;
+      out->fatal.message = "a dump cannot be part of an nfnetlink transaction (item " + std::to_string(k) + ")";
+      return false;
+    }
+  }
+  // BEGIN and END: an nfgenmsg (include/uapi/linux/netfilter/nfnetlink.h) with res_id = the
+  // subsystem in network order (nfnetlink_rcv_skb_batch ntohs(nfgenmsg->res_id)).
+  nfgenmsg g{};
+  g.nfgen_family = AF_UNSPEC;
+  g.version = NFNETLINK_V0;
+  g.res_id = htons(subsys);
+  nl::MessageWriter frame;
+  size_t b = frame.begin(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST);
+  frame.putHeader(&g, sizeof g);
+  frame.end(b);
+  size_t beginLen = frame.size();
+  size_t last = offs.back();
+  size_t bodyEnd = last + nl::Align4(reinterpret_cast<const nlmsghdr*>(msgs + last)->nlmsg_len);
+  std::vector<uint8_t> buf;
+  buf.reserve(beginLen * 2 + bodyEnd);
+  buf.assign(frame.data(), frame.data() + beginLen);
+  buf.insert(buf.end(), msgs, msgs + bodyEnd);
+  size_t e = frame.begin(NFNL_MSG_BATCH_END, NLM_F_REQUEST);
+  frame.putHeader(&g, sizeof g);
+  frame.end(e);
+  buf.insert(buf.end(), frame.data() + beginLen, frame.data() + frame.size());
+
+  uint32_t beginSeq = ++seq_;
+  reinterpret_cast<nlmsghdr*>(buf.data())->nlmsg_seq = beginSeq;
+  uint32_t firstSeq = seq_ + 1;
+  for (size_t k = 0; k < offs.size(); ++k) {
+    nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf.data() + beginLen + offs[k]);
+    h->nlmsg_seq = ++seq_;
+    h->nlmsg_pid = 0;
+    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  }
+  uint32_t lastSeq = seq_;
+  reinterpret_cast<nlmsghdr*>(buf.data() + beginLen + bodyEnd)->nlmsg_seq = ++seq_;
+
+  // The whole transaction must be one datagram: the kernel reads at most sk_sndbuf - 32 bytes.
+  if (buf.size() + 32 > static_cast<size_t>(sndbuf_)) {
+    int want = static_cast<int>(std::min<size_t>(buf.size() + 4096, 1u << 30));
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) != 0)
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+    socklen_t sl = sizeof sndbuf_;
+    getsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf_, &sl);
+    if (buf.size() + 32 > static_cast<size_t>(sndbuf_)) {
+      out->fatal.err = EMSGSIZE;
+      out->fatal.message = "the transaction is " + std::to_string(buf.size()) +
+                           " bytes, more than the socket's send buffer (" + std::to_string(sndbuf_) +
+                           "; raising it needs CAP_NET_ADMIN or net.core.wmem_max)";
+      return false;
+    }
+  }
+  out->sendCalls++;
+  SysError err;
+  if (!sendAll(buf.data(), buf.size(), &err)) {
+    out->fatal = err;
+    return false;
+  }
+  for (auto& it : out->items) it.status = ItemStatus::Unknown;
+  std::vector<bool> answered(offs.size(), false);
+  ItemResult beginErr;
+  bool lastAnswered = false;
+  for (;;) {
+    sockaddr_nl from{};
+    iovec iov{rbuf_, rbufLen_};
+    msghdr mh{};
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    // Everything is queued before sendmsg returns; block only if the last ack is somehow late.
+    bool wait = !lastAnswered && beginErr.status != ItemStatus::Failed;
+    ssize_t n = ::recvmsg(fd_, &mh, wait ? 0 : MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (!wait && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      out->fatal = Sys(errno, "recvmsg(netlink)");
+      return false;
+    }
+    if (mh.msg_flags & MSG_TRUNC) {
+      out->fatal = Sys(EMSGSIZE, "recvmsg(netlink): datagram larger than the receive buffer");
+      return false;
+    }
+    if (from.nl_pid != 0) continue;
+    nl::MessageIterator it(rbuf_, static_cast<size_t>(n));
+    nl::MessageView m;
+    while (it.next(m)) {
+      uint32_t seq = m.hdr->nlmsg_seq;
+      if (m.hdr->nlmsg_pid != portId_ || seq < beginSeq || seq > lastSeq) {
+        out->droppedForeign++;
+        continue;
+      }
+      if (seq == beginSeq) {
+        if (m.hdr->nlmsg_type == NLMSG_ERROR) ParseError(m, &beginErr);
+        continue;
+      }
+      size_t k = seq - firstSeq;
+      ItemResult& r = out->items[k];
+      if (m.hdr->nlmsg_type == NLMSG_ERROR) {
+        if (r.status != ItemStatus::Failed) {  // the first answer wins
+          r.status = ItemStatus::Ok;
+          ParseError(m, &r);
+        }
+        answered[k] = true;
+        if (seq == lastSeq) lastAnswered = true;
+      } else if (m.hdr->nlmsg_type != NLMSG_DONE && m.hdr->nlmsg_type != NLMSG_NOOP) {
+        // NLM_F_ECHO copies of what the request created (e.g. a new rule with its handle).
+        if (r.replyCount == 0) r.replyBegin = static_cast<uint32_t>(out->replies.offsets.size());
+        r.replyCount++;
+        AppendReply(m, static_cast<uint32_t>(k), &out->replies);
+      }
+    }
+    if (!it.error().empty()) {
+      out->fatal.err = EPROTO;
+      out->fatal.message = "malformed answer from the kernel: " + it.error();
+      return false;
+    }
+  }
+  bool aborted = beginErr.status == ItemStatus::Failed;
+  for (size_t k = 0; k < offs.size(); ++k)
+    if (out->items[k].status == ItemStatus::Failed) aborted = true;
+  for (size_t k = 0; k < offs.size(); ++k) {
+    ItemResult& r = out->items[k];
+    if (beginErr.status == ItemStatus::Failed && r.status != ItemStatus::Failed) {
+      r.status = ItemStatus::Failed;
+      r.error = beginErr.error;
+      r.extackMessage = beginErr.extackMessage.empty()
+                            ? "the kernel refused the transaction as a whole"
+                            : beginErr.extackMessage;
+    } else if (aborted && r.status != ItemStatus::Failed) {
+      r.status = ItemStatus::NotSent;  // acknowledged, then undone by the abort
+    }
+  }
+  return true;
 }
 
 const GenlFamily* NetlinkSocket::resolveFamily(const std::string& name, SysError* err) {

@@ -1,7 +1,7 @@
 // The netlink transport: the only code in lvskit that calls send/recv on a netlink socket.
 //
-// One NetlinkSocket owns one AF_NETLINK fd (NETLINK_ROUTE or NETLINK_GENERIC), its port id and its
-// sequence numbers. execute() runs a batch of requests built by a MessageWriter:
+// One NetlinkSocket owns one AF_NETLINK fd (NETLINK_ROUTE, NETLINK_GENERIC, NETLINK_NETFILTER),
+// its port id and its sequence numbers. execute() runs a batch of requests built by a MessageWriter:
 //  - consecutive non-dump requests are packed into as few sendmsg calls as the socket's send
 //    buffer allows (the kernel accepts up to sk_sndbuf - 32 bytes per datagram) and bounded so that
 //    the answers of one send always fit the receive buffer (no ENOBUFS, no lost ack);
@@ -47,7 +47,8 @@ struct NetnsSpec {
 enum class ItemStatus : int32_t {
   Ok = 0,        // applied / answered
   Failed = 1,    // the kernel refused it: see ItemResult::error
-  NotSent = 2,   // never sent (stopOnError, or a transport failure happened before it)
+  NotSent = 2,   // never sent (stopOnError, or a transport failure happened before it), or sent
+                 // in an nfnetlink transaction the kernel aborted: in every case not applied
   Unknown = 3,   // sent, but the transport failed before its answer arrived
 };
 
@@ -72,6 +73,9 @@ struct ExecOptions {
   bool ackEach = false;      // NLM_F_ACK on every request instead of only the last of each send
   bool stopOnError = false;  // after a send that had a failure, send nothing more
   int dumpIntrRetries = 3;
+  // Non-zero: run every request as ONE nfnetlink transaction of this subsystem (NFNL_SUBSYS_*,
+  // include/uapi/linux/netfilter/nfnetlink.h): see NetlinkSocket::runTransaction.
+  uint16_t nfBatchSubsys = 0;
 };
 
 struct ExecOutcome {
@@ -143,6 +147,16 @@ class NetlinkSocket {
                 const ExecOptions& opt, std::vector<uint8_t>& scratch, ExecOutcome* out);
   bool runDump(const uint8_t* msg, size_t index, const ExecOptions& opt,
                std::vector<uint8_t>& scratch, ExecOutcome* out);
+  // An nfnetlink transaction (net/netfilter/nfnetlink.c nfnetlink_rcv_batch): the requests are
+  // framed by NFNL_MSG_BATCH_BEGIN / NFNL_MSG_BATCH_END (res_id = the subsystem, big-endian) in
+  // ONE datagram, every request carries NLM_F_ACK, BEGIN/END carry none (kernels before 6.10
+  // never ack them, later ones only when asked). The kernel runs every request, then commits
+  // only if none failed, else aborts them all; it queues all answers before sendmsg returns
+  // (netlink_unicast_kernel runs nfnetlink_rcv in the sender's context). An error answering
+  // BEGIN's sequence (no such subsystem, a failed commit) fails every item. When the
+  // transaction aborted, items the kernel had acknowledged are reported NotSent: not applied.
+  bool runTransaction(const uint8_t* msgs, const std::vector<size_t>& offs, uint16_t subsys,
+                      ExecOutcome* out);
 
   int fd_ = -1;
   int nsfd_ = -1;
