@@ -5,7 +5,7 @@ import { MAX_INPUT_BYTES, MAX_LINE_BYTES } from './input.js';
 const MAX_INPUT_TEXT = `${MAX_INPUT_BYTES / 2 ** 20} MiB`;
 const MAX_LINE_TEXT = `${MAX_LINE_BYTES / 2 ** 10} KiB`;
 
-export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'help', 'version'] as const;
+export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'top', 'help', 'version'] as const;
 export type Verb = (typeof VERBS)[number];
 
 const COMMON = `Global options (any verb):
@@ -113,6 +113,25 @@ ${COMMON}`,
        lvskit route list [table N]
 
 Adds, replaces, deletes or lists routes (as 'ip route'). DST is NET/LEN or 'default'.
+${COMMON}`,
+  top: `usage: lvskit top [-d SECONDS] [--sort KEY] [-r] [--health FILE]
+       lvskit top --once | --json [--count N] | --count N
+
+A live view of one namespace's IPVS, redrawn in place like top(1): every service and destination
+with weight, active and inactive connections, connections/s, packets/s and bytes/s in and out
+(the kernel's rate estimator, as 'ipvsadm -Ln --rate'), and each destination's health.
+
+  -d, --delay S    seconds between refreshes (default 2; 0.1 to 3600)
+  -s, --sort KEY   cps (c), active (a), pps (p), bps (b), weight (w), name (n); default cps
+  -r, --reverse    reverse the order
+  --health FILE    health state: a JSON array as HealthMonitor.state() returns it (re-read every
+                   refresh); without it the HEALTH column shows '-'
+  --once           print one frame as plain text and exit
+  --json           print one snapshot as one line of JSON (exact 64-bit counters) and exit
+  -n, --count N    N snapshots, one per interval (JSON lines with --json, else plain frames)
+Keys: c a p b w n sort, r reverse, space refresh now, q (or Ctrl-C, Esc) quit.
+The terminal (alternate screen, cursor, keyboard mode) is restored on quit, signals and errors.
+Exit status: 0; 1 the kernel refused (e.g. no IPVS); 2 bad usage or no terminal for the live view.
 ${COMMON}`,
   help: `usage: lvskit help [VERB]
 

@@ -115,6 +115,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         return await addrVerb(v.args, netns, io);
       case 'route':
         return await routeVerb(v.args, netns, io);
+      case 'top':
+        return await (await import('./top.js')).topVerb(v.args, netns, io);
     }
   } catch (e) {
     return report(e, io, verb);
