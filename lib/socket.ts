@@ -30,14 +30,23 @@ export interface RunOptions extends ExecOptions {
   large?: boolean;
 }
 
+/**
+ * A name of /run/netns: 1..255 bytes (NAME_MAX), no '/' or NUL (a C string ends there, so open()
+ * would see another name), not '.' or '..'. Mirrors ValidNetnsName (native/src/transport/netns.cc)
+ * and adds the NUL the native check cannot see.
+ */
+function checkNetnsName(field: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !/^[^/\0]+$/.test(name) || Buffer.byteLength(name) > 255 || name === '.' || name === '..')
+    throw new ValidationError(field, name, 'must be a namespace name of 1..255 bytes without "/"');
+}
+
 /** Normalises a NetnsSpec into the native constructor's (kind, path, pid). */
 export function resolveNetns(ns: NetnsSpec | undefined): { kind: 0 | 1 | 2; path: string; pid: number; label: string } {
   if (ns === undefined) return { kind: 0, path: '', pid: 0, label: 'current' };
   if (typeof ns === 'string') return resolveNetns({ name: ns });
   if (typeof ns !== 'object' || ns === null) throw new ValidationError('netns', ns, 'must be a name, { name }, { path } or { pid }');
   if ('name' in ns) {
-    if (typeof ns.name !== 'string' || !/^[^/\0]{1,255}$/.test(ns.name) || ns.name === '.' || ns.name === '..')
-      throw new ValidationError('netns.name', ns.name, 'must be a namespace name without "/"');
+    checkNetnsName('netns.name', ns.name);
     return { kind: 1, path: `/run/netns/${ns.name}`, pid: 0, label: ns.name };
   }
   if ('path' in ns) {
@@ -247,6 +256,7 @@ function closedError(op: string, message = 'the socket is closed'): NetlinkError
 
 /** Creates a named network namespace (/run/netns/NAME), like `ip netns add NAME`, without forking. */
 export function createNetns(name: string): void {
+  checkNetnsName('name', name);
   try {
     native.createNetns(name);
   } catch (e) {
@@ -256,6 +266,7 @@ export function createNetns(name: string): void {
 
 /** Deletes a named network namespace, like `ip netns del NAME`, without forking. */
 export function deleteNetns(name: string): void {
+  checkNetnsName('name', name);
   try {
     native.deleteNetns(name);
   } catch (e) {
