@@ -224,7 +224,7 @@ export function renderTop(snap: TopSnapshot, view: TopView): string[] {
       rows.push({ name: `  -> ${hostPort(d.address, d.port)}`, cells: cells(destFigures(d), FWD[d.forward] ?? d.forward, String(d.weight)), health: view.healthOf?.(s, d) ?? '-' });
     }
   }
-  const nameWidth = Math.max(24, ...rows.map((r) => r.name.length));
+  const nameWidth = rows.reduce((w, r) => Math.max(w, r.name.length), 24); // no Math.max(...rows): a table may hold 400k rows
   const line = (name: string, cs: readonly string[], health: string) =>
     (name.padEnd(nameWidth) + cs.map((c, i) => ' ' + (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join('') + ' ' + health).trimEnd();
   const out = [...head, line('SERVICE / DESTINATION', COLUMNS.map((c) => c[0]), 'HEALTH')];
