@@ -8,6 +8,7 @@
 //  - IPv4 TCP and connected UDP carry the socket's random txhash, and IPv6 UDP with an auto flow
 //    label carries the hash the sender set to make the label: the header hash predicts about 1/n
 //    (the label's bits did not predict the link either: the hash cannot be read off the wire);
+//  - policy 3 (custom fields) always hashes the headers: the same TCP flows are predicted exactly;
 //  - a TCP SYN that times out is re-sent with a new txhash (sk_rethink_txhash): the same
 //    connection hops links;
 //  - a hash we control: a tc BPF program on the router's input link sets skb->hash (bpf_set_hash,
@@ -208,6 +209,22 @@ describe.skipIf(!caps.ok)('forwarded packets under policy 1: the L4 hash they ca
       console.log(`packet-l4hash: IPv4 ${mode}: the header hash predicted ${N - wrong} of ${N} (chance: 1/${NH}); the txhash decides and is not on the wire`);
     });
   }
+
+  it('policy 3 with the 5-tuple fields hashes the headers whatever the packet carries: TCP from local sockets predicted exactly', async () => {
+    const fields = 0x01 | 0x02 | 0x04 | 0x10 | 0x20;
+    sysctl(NS_R, 'net.ipv4.fib_multipath_hash_policy=3');
+    sysctl(NS_R, `net.ipv4.fib_multipath_hash_fields=${fields}`);
+    try {
+      const r3 = new MultipathRoute([1, 1, 1], { policy: 3, fields, seed: SEED, path: 'packet' });
+      const seen = await sendAndSniff('tcp4', N, N);
+      expect(seen.length).toBe(N);
+      expect(seen.filter((p) => p.dev !== `p${r3.predict({ src: p.src, dst: p.dst, sport: p.sport, dport: 9001, proto: 6 })}`)).toEqual([]);
+      expect(new Set(seen.map((p) => p.dev)).size).toBe(NH);
+      console.log(`packet-l4hash: IPv4 TCP under policy 3 (5-tuple fields): ${N} of ${N} SYNs on the predicted link`);
+    } finally {
+      sysctl(NS_R, 'net.ipv4.fib_multipath_hash_policy=1');
+    }
+  });
 
   it('IPv6 UDP from an unconnected socket: no hash without auto flow labels (header hash exact); making the label gives it one', async () => {
     sysctl(NS_C, 'net.ipv6.auto_flowlabels=0');
