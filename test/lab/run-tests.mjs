@@ -16,9 +16,14 @@
 //                for all ipvs files, which saves 5-10 s a file under emulation)
 //   anything else (and everything after --) goes to vitest, for every tier that runs
 // env: CI=true  also fail when the netns or ipvs tier passed no test at all (the real-kernel
-//               tests did not really run), or when the lab VM could not be set up or booted
-// exit: 0 all good; 1 a test failed, a tier errored, or (CI) a real-kernel tier did not run;
-//       2 usage; 130 interrupted
+//               tests did not really run), or when the lab VM could not be set up or booted;
+//               passed on to the tests (in the VM too): a file whose tool is missing then fails
+//               instead of skipping (test/helpers/tools.ts)
+// Before a real-kernel tier: every tool in test/lab/test-tools.txt must be on PATH (npm run
+// lab:setup installs them); a missing one fails the run, named with its apt package.
+// The summary lists every skipped test by file.
+// exit: 0 all good; 1 a test failed, a tier errored, a test tool is missing, or (CI) a
+//       real-kernel tier did not run; 2 usage; 130 interrupted
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -107,11 +112,17 @@ function readJson(file) {
   try { return JSON.parse(readFileSync(file, 'utf8')); } catch { return undefined; }
 }
 
-/** Counts from vitest's JSON reporter. */
+/** Counts from vitest's JSON reporter, and the skipped tests per file (repo-relative). */
 function counts(report) {
   const suites = report.testResults ?? [];
   const failedFiles = suites.filter((s) => s.status === 'failed').length;
+  const skippedByFile = [];
+  for (const s of suites) {
+    const n = (s.assertionResults ?? []).filter((a) => ['skipped', 'pending', 'todo', 'disabled'].includes(a.status)).length;
+    if (n) skippedByFile.push([String(s.name ?? '?').replace(`${REPO}/`, ''), n]);
+  }
   return {
+    skippedByFile,
     files: suites.length,
     passed: report.numPassedTests ?? 0,
     failed: report.numFailedTests ?? 0,
@@ -204,7 +215,7 @@ async function runTier(tier, opts) {
       rmSync(vmStatus, { force: true });
       const env = ['LVSKIT_IN_LAB_VM=1', `LVSKIT_HOST_KERNEL=${release()}`];
       for (const [k, v] of Object.entries(process.env)) {
-        if ((k.startsWith('LVSKIT_') || k.startsWith('VITEST_')) && !env.some((e) => e.startsWith(`${k}=`))) env.push(`${k}=${v}`);
+        if ((k.startsWith('LVSKIT_') || k.startsWith('VITEST_') || k === 'CI') && !env.some((e) => e.startsWith(`${k}=`))) env.push(`${k}=${v}`);
       }
       const config = opts.vmIsolate ? [] : ['--config', labConfig()];
       // one vCPU unless asked: measured on a 2-core host, 2 vCPUs cost ~50% more CPU (TCG
@@ -251,7 +262,21 @@ function table(rows) {
   const line = (cells) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
   const out = [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)];
   for (const r of rows) if (r.note) out.push(`  ${r.tier}: ${r.note}`);
+  for (const r of rows) {
+    if (r.skippedByFile?.length) out.push(`  ${r.tier}: skipped: ${r.skippedByFile.map(([f, n]) => `${f} (${n})`).join(', ')} (each file logs why)`);
+  }
   return out.join('\n');
+}
+
+/** test/lab/test-tools.txt: the [command, apt package] pairs the real-kernel tiers run. */
+function testTools() {
+  return readFileSync(join(HERE, 'test-tools.txt'), 'utf8').split('\n')
+    .map((l) => l.replace(/#.*/, '').trim().split(/\s+/))
+    .filter((f) => f.length >= 2 && f[0]);
+}
+
+function missingTools() {
+  return testTools().filter(([cmd]) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status !== 0);
 }
 
 /**
@@ -283,13 +308,21 @@ async function main() {
     process.exit(1);
   }
   mkdirSync(RESULTS, { recursive: true });
+  const problems = [];
+  if (opts.tiers.some((t) => t !== 'unit')) {
+    const missing = missingTools();
+    if (missing.length) {
+      problems.push(`test tools missing: ${missing.map(([c, p]) => `${c} (apt package ${p})`).join(', ')}; ` +
+        'run: npm run lab:setup (or bash test/lab/setup.sh --packages). Tests that need them cannot run');
+      loud(problems[0]);
+    }
+  }
   const rows = [];
   for (const tier of opts.tiers) {
     if (interrupted) break;
     rows.push(await runTier(tier, opts));
   }
 
-  const problems = [];
   const warnings = [];
   const swept = sweepTestNamespaces();
   if (swept.length) warnings.push(`removed ${swept.length} test namespace(s) a test process left behind: ${swept.join(', ')}`);

@@ -2,9 +2,11 @@
 # One-time setup of the IPVS lab: a throwaway QEMU (TCG) guest booting Debian 12's stock kernel,
 # for machines whose own kernel has no IPVS. See test/lab/README.md.
 #
-# usage: bash test/lab/setup.sh [--refresh] [--check]
+# usage: bash test/lab/setup.sh [--refresh] [--check] [--packages] [--print-packages]
 #   --refresh   re-resolve the kernel package (newest Debian stable ABI) and rebuild everything
 #   --check     only report whether the lab is ready (exit 0) or not (exit 1); changes nothing
+#   --packages  only install the missing apt packages (the lab's and the test tools'), then stop
+#   --print-packages  print the apt packages it installs, one line, and stop
 # env: LAB_WORK  work dir (default <repo>/.lab, gitignored)
 #
 # Idempotent: every step is skipped when its artifact exists and was built from the same inputs
@@ -15,12 +17,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 WORK=${LAB_WORK:-$REPO/.lab}
-REFRESH=0; CHECK=0
+REFRESH=0; CHECK=0; PKGS_ONLY=0; PRINT=0
 for a in "$@"; do
   case $a in
     --refresh) REFRESH=1;;
     --check) CHECK=1;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0;;
+    --packages) PKGS_ONLY=1;;
+    --print-packages) PRINT=1;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0;;
     *) echo "setup.sh: unknown argument $a" >&2; exit 2;;
   esac
 done
@@ -32,7 +36,11 @@ T0=$(date +%s.%N)
 # qemu-system-x86: the emulator (TCG; a PVM /dev/kvm cannot run a stock kernel)
 # busybox-static: the guest's /init userland; ipvsadm + iproute2: CLIs the tests use in the guest
 # kmod: modprobe --show-depends / depmod on the unpacked kernel; cpio: initramfs; xz-utils: vmlinux
-PKGS="qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio xz-utils"
+# plus the tools the tests run on the host and, through its 9p root, in the guest
+# (test/lab/test-tools.txt: nft, tcpdump, tshark, capsh, setpriv, python3, openssl, sysctl...)
+TEST_PKGS=$(sed 's/#.*//' "$HERE/test-tools.txt" | awk 'NF >= 2 {print $2}' | sort -u | xargs)
+PKGS=$(echo qemu-system-x86 busybox-static ipvsadm iproute2 kmod cpio xz-utils $TEST_PKGS | tr ' ' '\n' | awk '!seen[$0]++' | xargs)
+[ $PRINT = 0 ] || { echo "$PKGS"; exit 0; }
 missing_pkgs() {
   local p; for p in $PKGS; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"
@@ -49,6 +57,8 @@ ready() {
 }
 
 if [ $CHECK = 1 ]; then
+  M=$(missing_pkgs | xargs)
+  [ -z "$M" ] || echo "missing packages: $M"
   if ready; then echo "lab ready: Debian kernel $(cat "$OUT/kernel-release") ($WORK)"; exit 0; fi
   echo "lab not set up (run: bash test/lab/setup.sh)"; exit 1
 fi
@@ -58,7 +68,7 @@ mkdir -p "$WORK"
 exec 9> "$WORK/.setup.lock"
 flock -w 900 9 || { log "another setup holds $WORK/.setup.lock"; exit 1; }
 
-if [ $REFRESH = 0 ] && ready; then
+if [ $PKGS_ONLY = 0 ] && [ $REFRESH = 0 ] && ready; then
   log "already done: Debian kernel $(cat "$OUT/kernel-release") in $WORK"
   exit 0
 fi
@@ -75,9 +85,16 @@ apt_update() {
 MISSING=$(missing_pkgs | xargs)
 if [ -n "$MISSING" ]; then
   apt_update
+  # tshark's wireshark-common asks whether non-root users may capture: answer no, unasked
+  case " $MISSING " in *" tshark "*)
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections;;
+  esac
   log "installing $MISSING"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $MISSING >/dev/null
+  M=$(missing_pkgs | xargs)
+  [ -z "$M" ] || { log "still missing after apt-get install: $M"; exit 1; }
 fi
+if [ $PKGS_ONLY = 1 ]; then log "packages: all installed ($PKGS)"; exit 0; fi
 
 # 2. kernel: resolve the current ABI package behind Debian's linux-image-amd64 meta package
 #    (bookworm: linux-image-6.1.0-NN-amd64) and download it. It is never installed: only unpacked,
