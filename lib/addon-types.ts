@@ -93,6 +93,7 @@ import type { IpvsNative } from './ipvs/native-types.js';
 import type { RtnlNative } from './rtnl/native-types.js';
 import type { NativeHash } from './hash/native-types.js';
 import type { NftNative } from './nft/native-types.js';
+import type { ConntrackNative } from './conntrack/native-types.js';
 import type { NetnsThreadNative } from './health/native-types.js';
 
 /** Transport, batches and namespaces (socket_binding.cc, errors.cc). */
@@ -106,7 +107,7 @@ export interface CoreNative {
 }
 
 /** Everything the addon exports. Each family's interface lives beside its module. */
-export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative, NftNative, NetnsThreadNative {
+export interface NativeAddon extends CoreNative, IpvsNative, RtnlNative, NftNative, ConntrackNative, NetnsThreadNative {
   /** Hashing kernels (hash_binding.cc). */
   hash: NativeHash;
 }

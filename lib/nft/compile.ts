@@ -37,6 +37,8 @@ const PAYLOAD_NETWORK = 1;
 const PAYLOAD_TRANSPORT = 2;
 const CMP_EQ = 0;
 const CMP_NEQ = 1;
+const CMP_LTE = 3;
+const CMP_GTE = 5;
 const RANGE_EQ = 0;
 const META_MARK = 3;
 const META_IIFNAME = 6;
@@ -333,6 +335,7 @@ export function decompileRule(exprs: NativeExpr[], family: NftFamily): Decompile
   const regs = new Map<number, Buffer>();
   let load: Load | undefined;
   let mask: Buffer | undefined;
+  let rangeLow: number | undefined;
   let ipv: IpFamily | undefined = family === 'ip' ? 4 : family === 'ip6' ? 6 : undefined;
   const bad = (e: NativeExpr) => unknown.push(rawOf(e));
   const addrField = (l: Load): ['source' | 'destination', IpFamily, number] | undefined => {
@@ -404,9 +407,12 @@ export function decompileRule(exprs: NativeExpr[], family: NftFamily): Decompile
             ok = true;
           }
         }
-        if (!ok && load.kind === 'payload' && load.base === PAYLOAD_TRANSPORT && load.len === 2 && (load.offset === 0 || load.offset === 2) && e.op === CMP_EQ && !mask) {
-          match[load.offset === 0 ? 'sourcePort' : 'destinationPort'] = d.readUInt16BE(0);
-          ok = true;
+        if (!ok && load.kind === 'payload' && load.base === PAYLOAD_TRANSPORT && load.len === 2 && (load.offset === 0 || load.offset === 2) && !mask && d.length === 2) {
+          const which = load.offset === 0 ? 'sourcePort' : 'destinationPort';
+          // nft 1.0 writes a port range as cmp gte + cmp lte on one load instead of a range.
+          if (e.op === CMP_EQ) (match[which] = d.readUInt16BE(0)), (ok = true);
+          else if (e.op === CMP_GTE) (rangeLow = d.readUInt16BE(0)), (ok = true);
+          else if (e.op === CMP_LTE && rangeLow !== undefined) (match[which] = { start: rangeLow, end: d.readUInt16BE(0) }), (rangeLow = undefined), (ok = true);
         }
         if (!ok) bad(e);
         break;

@@ -15,6 +15,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   InitRoute(env, exports);
   InitLink(env, exports);
   InitNft(env, exports);
+  InitConntrack(env, exports);
   InitNetnsThread(env, exports);
   return exports;
 }

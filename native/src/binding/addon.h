@@ -22,7 +22,8 @@ void InitPacket(Napi::Env env, Napi::Object exports);   // packet_binding.cc (is
 void InitIpvs(Napi::Env env, Napi::Object exports);     // ipvs_binding.cc (issue 3)
 void InitRoute(Napi::Env env, Napi::Object exports);    // route_binding.cc: routes, nexthops, rules
 void InitLink(Napi::Env env, Napi::Object exports);     // link_binding.cc: links, addresses
-void InitNft(Napi::Env env, Napi::Object exports);      // nft_binding.cc: nf_tables, conntrack
+void InitNft(Napi::Env env, Napi::Object exports);      // nft_binding.cc: nf_tables
+void InitConntrack(Napi::Env env, Napi::Object exports);  // conntrack_binding.cc: ctnetlink
 void InitNetnsThread(Napi::Env env, Napi::Object exports);  // netns_thread_binding.cc: health-check workers
 
 }  // namespace lvskit
