@@ -119,7 +119,8 @@ function plannedKernelState(current: ServicesInput, planned: ServicesInput, opti
   const cur: LvsState = Array.isArray(current) ? { services: [...current] as LvsState['services'] } : (current as LvsState);
   const want: LvsState = Array.isArray(planned) ? { services: [...planned] as LvsState['services'] } : (planned as LvsState);
   if (!want?.services) return cur;
-  const plan = planChanges({ services: cur.services ?? [] }, { services: want.services }, options.plan ?? {});
+  // apply()'s guards (wipe, mass delete, emptied service) are not the prediction's business
+  const plan = planChanges({ services: cur.services ?? [] }, { services: want.services }, { allowEmpty: true, allowWipe: true, ...options.plan });
   return simulatePlan({ services: cur.services ?? [] }, [...plan.ops, ...plan.afterDrain]);
 }
 
