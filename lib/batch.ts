@@ -29,6 +29,31 @@ export interface BatchReport<T = undefined> {
   sendCalls: number;
   /** Set when the transport itself failed mid-batch. */
   transportError?: NetlinkError;
+  /** How long each phase of the run took (IPVS batches; see BatchTiming). */
+  timing?: BatchTiming;
+}
+
+/**
+ * Where a batch's time went, in milliseconds of the monotonic clock (performance.now()), from
+ * the moment the batch's turn on its handle came (time queued behind earlier calls on the same
+ * handle is not counted). The phases run one after another, so their sum is at most totalMs.
+ * For a controller to export, as kube-proxy exports its sync durations; never a pass/fail figure.
+ */
+export interface BatchTiming {
+  /** Reading the kernel state the plan needs (the services an edit merges into; with rollback, what a delete must restore). 0 when nothing was read. */
+  readMs: number;
+  /** Validating every item and planning its request (and inverse). */
+  planMs: number;
+  /** Encoding the requests into netlink messages. */
+  encodeMs: number;
+  /** Sending every request and waiting for every acknowledgement: the kernel's work, the socket and the thread-pool hop. */
+  sendMs: number;
+  /** Building the per-item report from the acknowledgements. */
+  reportMs: number;
+  /** Undoing the applied items after a failure (rollback); absent when no rollback ran. */
+  rollbackMs?: number;
+  /** The whole run, start to report (or to the BatchError). */
+  totalMs: number;
 }
 
 const stateOf: Record<number, ItemState> = {

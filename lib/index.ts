@@ -2,7 +2,7 @@
 export { NetlinkError, LvskitError, ValidationError } from './errors.js';
 export { NetlinkSocket, createNetns, deleteNetns, type NetnsSpec, type SocketOptions, type RunOptions } from './socket.js';
 export { probeKernel, type KernelProbe, type Capability } from './probe.js';
-export { BatchError, type BatchReport, type ItemResult, type ItemState } from './batch.js';
+export { BatchError, type BatchReport, type BatchTiming, type ItemResult, type ItemState } from './batch.js';
 export * from './hash/index.js';
 export * from './ipvs/index.js';
 export * from './rtnl/index.js';

@@ -1,8 +1,8 @@
 // apply(): read the kernel's state, plan the changes to the desired state (plan.ts), and send them:
 // addresses and routes over rtnetlink first, then the IPVS part in one batch; optionally drain
 // removed destinations first, roll back on failure, or only print.
-import { Ipvs } from '../ipvs/client.js';
-import type { BatchReport, ItemResult } from '../batch.js';
+import { Ipvs, progressPiece } from '../ipvs/client.js';
+import type { BatchReport, BatchTiming, ItemResult } from '../batch.js';
 import { BatchError } from '../batch.js';
 import { Rtnl } from '../rtnl/handle.js';
 import type { RouteSpec } from '../rtnl/route-types.js';
@@ -97,7 +97,7 @@ export interface ApplyOptions extends PlanOptions {
    * desired state): name a table here to remove its last route.
    */
   tables?: number[];
-  /** Called as operations are sent (done, total). */
+  /** Called with (done, total): 0 before sending, after each acknowledged piece (the plan is then sent in pieces of 2%, at least 256 operations), and with the number applied at the end. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -120,6 +120,33 @@ export interface ApplyResult {
   afterDrainReport?: BatchReport;
   /** Drained destinations and the connections they still had when deleted. */
   drained: DrainResult[];
+  /** How long each phase took (see ApplyTiming); on an ApplyError, up to the failure. */
+  timing: ApplyTiming;
+}
+
+/**
+ * Where an apply()'s time went, in milliseconds of the monotonic clock (performance.now()): the
+ * phases run one after another, so their sum is at most totalMs. What a controller exports as
+ * its programming latency (kube-proxy's sync_proxy_rules_duration_seconds); never a pass/fail
+ * figure.
+ */
+export interface ApplyTiming {
+  /** Reading the current state of the sections the desired state manages. */
+  readMs: number;
+  /** Validating the desired state and planning the changes. */
+  planMs: number;
+  /**
+   * Sending the plan and waiting for every acknowledgement: addresses and routes, then the IPVS
+   * batch (which reads the services its edits merge into first), and the deletes after a drain.
+   * Rollback included. 0 on a dry run.
+   */
+  sendMs: number;
+  /** Waiting for drained destinations to lose their connections (0 without a drain). */
+  drainMs: number;
+  /** The whole call. */
+  totalMs: number;
+  /** The main phase's IPVS batch, phase by phase (absent when the plan had no IPVS operation). */
+  ipvs?: BatchTiming;
 }
 
 export class ApplyError extends LvskitError {
@@ -203,15 +230,18 @@ const groupOf = (o: NetOp) => (o.op === 'addAddress' || o.op === 'deleteAddress'
 /**
  * Sends address and route operations in order, each run of one kind as one rtnetlink batch
  * (addresses.batch, routes.addMany/replaceMany/deleteMany). With stopOnError, nothing more is
- * sent after a run with a failure.
+ * sent after a run with a failure. With `progress`, a run is sent in acknowledged pieces of
+ * `progress.piece` operations, and `progress.done(n)` hears how many operations have their
+ * answers after each piece.
  */
-async function sendNet(rtnl: Rtnl, ops: NetOp[], links: Map<string, number>, stopOnError: boolean): Promise<NetOutcome> {
+async function sendNet(rtnl: Rtnl, ops: NetOp[], links: Map<string, number>, stopOnError: boolean, progress?: { piece: number; done: (n: number) => void }): Promise<NetOutcome> {
   const out: NetOutcome = { items: [], sendCalls: 0 };
+  const piece = progress?.piece ?? Infinity;
   let i = 0;
   while (i < ops.length) {
     const kind = groupOf(ops[i]!);
     let j = i;
-    while (j < ops.length && groupOf(ops[j]!) === kind) j++;
+    while (j < ops.length && j - i < piece && groupOf(ops[j]!) === kind) j++;
     const run = ops.slice(i, j);
     let report: BatchReport;
     try {
@@ -236,6 +266,7 @@ async function sendNet(rtnl: Rtnl, ops: NetOp[], links: Map<string, number>, sto
     if (report.transportError) out.transportError = report.transportError;
     if (!report.ok && stopOnError) break;
     i = j;
+    if (progress && i < ops.length) progress.done(out.items.length);
   }
   return out;
 }
@@ -303,6 +334,8 @@ function ipvsBatchOf(ipvs: Ipvs, ops: PlanOp[]) {
 
 interface PhaseOutcome {
   report: BatchReport;
+  /** The IPVS batch's own timing, when it ran. */
+  ipvsTiming?: BatchTiming;
   /** With rollback, after a failure: what undoing did (ok = the state before is back). */
   rollback?: BatchReport;
   /** The error that stopped the phase, when not a kernel refusal in the report. */
@@ -327,9 +360,21 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   options.onProgress?.(0, ops.length);
   let error: unknown;
   let ipvsRollback: BatchReport | undefined;
+  let ipvsTiming: BatchTiming | undefined;
+
+  // progress as pieces are acknowledged: addresses and routes first, then the IPVS batch
+  const onProgress = options.onProgress;
+  const tell = (done: number) => {
+    try {
+      onProgress!(done, ops.length);
+    } catch {
+      // a progress display must not cut a phase short: its report would lose what was sent
+    }
+  };
+  const netProgress = onProgress ? { piece: progressPiece(ops.length), done: tell } : undefined;
 
   // 1. addresses and routes (a VIP is in place before its service)
-  const net = netIdx.length ? await sendNet(rtnl!, netIdx.map((i) => ops[i] as NetOp), links, true) : { items: [], sendCalls: 0 };
+  const net = netIdx.length ? await sendNet(rtnl!, netIdx.map((i) => ops[i] as NetOp), links, true, netProgress) : { items: [], sendCalls: 0 };
   net.items.forEach((it, k) => place(report, netIdx[k]!, it));
   report.sendCalls += net.sendCalls;
   if (net.transportError) report.transportError = net.transportError;
@@ -340,7 +385,8 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   if (netOk && b) {
     let sub: BatchReport | undefined;
     try {
-      sub = await b.run({ rollback });
+      if (onProgress && netIdx.length) tell(netIdx.length);
+      sub = await b.run({ rollback, ...(onProgress ? { onProgress: (d: number) => tell(netIdx.length + d) } : {}) });
     } catch (e) {
       // a BatchError carries the report (rollback); anything else (a closed handle) stopped the
       // batch before it was sent: its items stay 'not-sent' and what went before is undone
@@ -350,6 +396,7 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
       } else error = e;
     }
     if (sub) {
+      if (sub.timing) ipvsTiming = sub.timing;
       sub.items.forEach((it, k) => place(report, ipvsIdx[k]!, it));
       report.sendCalls += sub.sendCalls;
       if (sub.transportError) report.transportError = sub.transportError;
@@ -357,7 +404,8 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   }
   finish(report, ops.length);
   options.onProgress?.(report.applied.length, ops.length);
-  if (report.ok || !rollback) return { report, ...(error !== undefined ? { error } : {}) };
+  const timed = ipvsTiming ? { ipvsTiming } : {};
+  if (report.ok || !rollback) return { report, ...timed, ...(error !== undefined ? { error } : {}) };
 
   // 3. rollback: the IPVS batch undid itself; undo the applied addresses and routes in reverse
   const undo = netIdx.filter((i) => report.items[i]!.state === 'applied').reverse().flatMap((i) => inverseNet(ops[i] as NetOp, before) ?? []);
@@ -370,7 +418,7 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   finish(rb, ipvsItems.length + undo.length);
   if (ipvsRollback && !ipvsRollback.ok) rb.ok = false;
   if (undone.thrown !== undefined) rb.ok = false;
-  return { report, rollback: rb, ...(error !== undefined ? { error } : {}) };
+  return { report, rollback: rb, ...timed, ...(error !== undefined ? { error } : {}) };
 }
 
 function failureMessage(what: string, p: PhaseOutcome, changes: string[], offset = 0): string {
@@ -397,6 +445,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function apply(rtnl: Rtnl, desired: LvsState, options?: Omit<ApplyOptions, 'rtnl' | 'drain' | 'drainTimeoutMs' | 'drainPollMs' | 'allowEmpty' | 'order'>): Promise<ApplyResult>;
 export function apply(ipvs: Ipvs, desired: LvsState, options?: ApplyOptions): Promise<ApplyResult>;
 export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const t0 = performance.now();
+  const timing: ApplyTiming = { readMs: 0, planMs: 0, sendMs: 0, drainMs: 0, totalMs: 0 };
   validateState(desired);
   const { ipvs, rtnl } = handlesOf(handle, options.rtnl, 'options.rtnl');
   if (!ipvs) {
@@ -410,6 +460,8 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
   if (options.tables !== undefined && (!Array.isArray(options.tables) || options.tables.some((x) => !Number.isInteger(x) || x < 1 || x > 0xffffffff)))
     throw new ValidationError('options.tables', options.tables, 'must be an array of route table ids (integers in 1..4294967295)');
   const want = normalizeNet(desired);
+  let mark = performance.now();
+  timing.planMs = mark - t0; // validating the desired state counts as planning
 
   // the current state: only the sections the desired state manages
   const current: LvsState = {};
@@ -435,14 +487,27 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
     if (want.routes) current.routes ??= [];
   }
 
+  timing.readMs = performance.now() - mark;
+  mark = performance.now();
   const plan = planChanges(current, want, options);
-  const result: ApplyResult = { plan, dryRun: options.dryRun === true, changes: [...plan.ops, ...plan.afterDrain].map(describeOp), drained: [] };
+  const result: ApplyResult = { plan, dryRun: options.dryRun === true, changes: [...plan.ops, ...plan.afterDrain].map(describeOp), drained: [], timing };
+  // every exit from here on (return or ApplyError) leaves result.timing up to date
+  const lap = (phase: 'planMs' | 'sendMs' | 'drainMs') => {
+    const now = performance.now();
+    timing[phase] += now - mark;
+    mark = now;
+    timing.totalMs = now - t0;
+  };
+  lap('planMs');
   if (options.dryRun) return result;
 
   const main = await runPhase(ipvs, rtnl, plan.ops, current, links, options).catch((e: unknown) => {
+    lap('sendMs');
     throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
   });
+  lap('sendMs');
   if (main) {
+    if (main.ipvsTiming) timing.ipvs = main.ipvsTiming;
     result.report = main.report;
     if (!main.report.ok) {
       const cause = main.rollback ? new BatchError(main.report, main.rollback) : main.error;
@@ -459,13 +524,17 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
       }
       result.drained = left;
     } catch (e) {
+      lap('drainMs');
       throw new ApplyError(`apply failed while waiting for the drain: ${(e as Error).message}`, result, e);
     }
+    lap('drainMs');
     // the drained destinations have weight 0 now: a failure here is not rolled back (the main
     // phase succeeded and is the state to keep)
     const after = await runPhase(ipvs, rtnl, plan.afterDrain, current, links, { ...options, rollback: false }).catch((e: unknown) => {
+      lap('sendMs');
       throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
     });
+    lap('sendMs');
     if (after) {
       result.afterDrainReport = after.report;
       if (!after.report.ok) throw new ApplyError(failureMessage('the deletes after the drain', after, result.changes, plan.ops.length), result, after.error);

@@ -281,14 +281,40 @@ function printConnections(io: CliIO, netns: string | undefined, o: ListOptions, 
   io.stdout(out);
 }
 
-function progress(io: CliIO, done: number, total: number): void {
-  if (!io.isTTY) return;
-  const w = 30;
-  const filled = total ? Math.round((done / total) * w) : w;
-  io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+/** Loads of fewer operations than this show no progress line (they take well under a second). */
+export const PROGRESS_MIN = 2000;
+
+/**
+ * The progress line of a long load: on a terminal only (io.isTTY: a pipe, a file or --json get
+ * no byte of it), redrawn in place on stderr as the kernel acknowledges each piece (apply and
+ * batches send in pieces of 2% when asked for progress), at each new per cent or after half a
+ * second; end() erases it, so what follows (errors, the summary) starts on a clean line.
+ */
+export function progressLine(io: CliIO, enabled: boolean): { update(done: number, total: number): void; end(): void } {
+  let shownPct = -1;
+  let shownAt = 0;
+  let drawn = false;
+  return {
+    update(done, total) {
+      if (!enabled || !io.isTTY || total < PROGRESS_MIN) return;
+      const pct = Math.min(100, Math.floor((done * 100) / total));
+      const now = Date.now();
+      if (pct === shownPct && now - shownAt < 500) return;
+      shownPct = pct;
+      shownAt = now;
+      drawn = true;
+      const w = 30;
+      const filled = Math.round((pct / 100) * w);
+      io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(w - filled)}] ${done}/${total} ${pct}%`);
+    },
+    end() {
+      if (drawn) io.stderr('\r\x1b[2K');
+      drawn = false;
+    },
+  };
 }
 
-/** ipvsadm -R: all lines parsed first; then one batch (chunked for a progress bar on a terminal without --rollback). */
+/** ipvsadm -R: all lines parsed first; then one batch (in acknowledged pieces for a progress line on a terminal). */
 /** FILE:LINE:COLUMN of a rules command, the column at what the kernel judged (real server or service). */
 function where(source: string, c: RulesCommand): string {
   const p = c.position;
@@ -305,28 +331,25 @@ async function restore(text: string, source: string, rollback: boolean, netns: s
   const cmds: RulesCommand[] = parseRules(text, { source });
   if (cmds.length === 0) return EXIT.ok;
   return withIpvs(netns, io, async (ipvs) => {
-    const chunk = rollback || !io.isTTY || cmds.length < 2000 ? cmds.length : 1000;
-    let failed = 0;
-    for (let at = 0; at < cmds.length; at += chunk) {
-      const part = cmds.slice(at, at + chunk);
-      const b = ipvs.batch();
-      for (const c of part) addToBatch(b, c);
-      let rep: BatchReport;
-      try {
-        rep = await b.run({ rollback });
-      } catch (e) {
-        if (e instanceof BatchError) {
-          for (const i of e.report.failed) io.stderr(`lvskit: ${where(source, part[i]!)}: ${e.report.items[i]!.error!.message}${lineText(part[i]!)}\n`);
-          io.stderr(`lvskit: ${e.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete: ' + e.message}\n`);
-          return EXIT.failed;
-        }
-        throw e;
+    const bar = progressLine(io, cmds.length >= PROGRESS_MIN);
+    const b = ipvs.batch();
+    for (const c of cmds) addToBatch(b, c);
+    let rep: BatchReport;
+    try {
+      rep = await b.run({ rollback, ...(io.isTTY && cmds.length >= PROGRESS_MIN ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}) });
+    } catch (e) {
+      bar.end();
+      if (e instanceof BatchError) {
+        for (const i of e.report.failed) io.stderr(`lvskit: ${where(source, cmds[i]!)}: ${e.report.items[i]!.error!.message}${lineText(cmds[i]!)}\n`);
+        io.stderr(`lvskit: ${e.rollback?.ok ? 'rolled back: the previous state is restored' : 'rollback incomplete: ' + e.message}\n`);
+        return EXIT.failed;
       }
-      for (const i of rep.failed) io.stderr(`lvskit: ${where(source, part[i]!)}: ${rep.items[i]!.error!.message}${lineText(part[i]!)}\n`);
-      for (const i of [...rep.notSent, ...rep.unknown]) io.stderr(`lvskit: ${where(source, part[i]!)}: not applied (${rep.transportError?.message ?? 'not sent'})\n`);
-      failed += rep.failed.length + rep.notSent.length + rep.unknown.length;
-      if (chunk < cmds.length) progress(io, Math.min(at + chunk, cmds.length), cmds.length);
+      throw e;
     }
+    bar.end();
+    for (const i of rep.failed) io.stderr(`lvskit: ${where(source, cmds[i]!)}: ${rep.items[i]!.error!.message}${lineText(cmds[i]!)}\n`);
+    for (const i of [...rep.notSent, ...rep.unknown]) io.stderr(`lvskit: ${where(source, cmds[i]!)}: not applied (${rep.transportError?.message ?? 'not sent'})\n`);
+    const failed = rep.failed.length + rep.notSent.length + rep.unknown.length;
     if (failed) io.stderr(`lvskit: ${failed} of ${cmds.length} line(s) failed; the others were applied\n`);
     return failed ? EXIT.failed : EXIT.ok;
   });
@@ -393,6 +416,9 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
   if (!ipvsPart && drainS !== undefined) throw new UsageError('--drain applies to IPVS destinations, and FILE has no services');
   const ipvs = ipvsPart || !net ? io.openIpvs(netns) : undefined;
   const rtnl = net ? io.openRtnl(netns) : undefined;
+  // progress on a terminal only, and never beside --json or --quiet output
+  const showProgress = io.isTTY && !dryRun && values.json !== true && values.quiet !== true;
+  const bar = progressLine(io, showProgress);
   try {
     let result: ApplyResult;
     try {
@@ -403,7 +429,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
         ...(maxDeleteShare !== undefined ? { maxDeleteShare } : {}),
         ...(interfaces ? { interfaces } : {}),
         ...(tables ? { tables } : {}),
-        onProgress: (d: number, t: number) => (t >= 2000 ? progress(io, d, t) : undefined),
+        ...(showProgress ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}),
       };
       result = ipvs
         ? await apply(ipvs, desired, {
@@ -415,6 +441,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
           })
         : await apply(rtnl!, desired, common);
     } catch (e) {
+      bar.end();
       if (e instanceof ApplyError) {
         const cause = e.cause instanceof BatchError ? e.cause : undefined;
         printResult(io, e.result, values.json === true, dryRun, values.quiet === true, cause ? cause.rollback?.ok === true : undefined);
@@ -424,6 +451,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
       }
       throw e;
     }
+    bar.end();
     printResult(io, result, values.json === true, dryRun, values.quiet === true);
     if (verb === 'diff') return result.changes.length ? EXIT.failed : EXIT.ok;
     return EXIT.ok;

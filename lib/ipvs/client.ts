@@ -6,7 +6,7 @@
 // whole with only the named fields changed (the kernel's SET_SERVICE / SET_DEST need every field
 // and reset the ones left out; ipvsadm -E / -e inherit that, lvskit does not).
 import { native } from '../native.js';
-import type { NativeBatch, RawOutcome } from '../addon-types.js';
+import { ItemStatusCode, type NativeBatch, type RawOutcome } from '../addon-types.js';
 import { BatchError, reportOf, throwIfFailed, type BatchReport } from '../batch.js';
 import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
 import { NetlinkSocket, type NetnsSpec } from '../socket.js';
@@ -87,6 +87,57 @@ export interface BatchRunOptions {
   rollback?: boolean;
   /** Send nothing more after a send that had a failure (items in the same send still ran). */
   stopOnError?: boolean;
+  /**
+   * Called as the kernel acknowledges the batch, with (items answered, items in the batch): the
+   * batch is then sent in pieces of at most 2% of it (at least 256 items), each acknowledged
+   * before the next is sent, and this is called after each piece but the last (the report
+   * follows it). Without it the batch goes in as few sends as the socket allows. The pieces
+   * change nothing else: one report over every item, stopOnError stops after the piece that had
+   * the failure, rollback undoes every applied item of every piece. A callback that throws is
+   * ignored (the batch goes on, so its report stays whole).
+   */
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+/** Items per acknowledged piece of a batch with onProgress: every 2%, at least 256. */
+export function progressPiece(total: number): number {
+  return Math.max(256, Math.ceil(total / 50));
+}
+
+/**
+ * The outcomes of consecutive pieces of one batch as one outcome over `n` items: piece p covers
+ * items parts[p].first onward; items of no piece (never sent) are NotSent.
+ */
+function mergeOutcomes(parts: { raw: RawOutcome; first: number }[], n: number): RawOutcome {
+  const status = new Int32Array(n).fill(ItemStatusCode.NotSent);
+  const errors = new Int32Array(n);
+  const replyBegin = new Int32Array(n);
+  const replyCount = new Int32Array(n);
+  const failures: RawOutcome['failures'] = [];
+  const interrupted: number[] = [];
+  const bufs: Buffer[] = [];
+  const offsets: number[] = [];
+  let bytes = 0;
+  let replies = 0;
+  let sendCalls = 0;
+  let fatal: RawOutcome['fatal'] = null;
+  for (const { raw, first } of parts) {
+    status.set(raw.status, first);
+    errors.set(raw.errors, first);
+    for (let i = 0; i < raw.status.length; i++) {
+      replyBegin[first + i] = raw.replyBegin[i]! + replies;
+      replyCount[first + i] = raw.replyCount[i]!;
+    }
+    for (const f of raw.failures) failures.push({ ...f, index: f.index + first });
+    for (const x of raw.interrupted) interrupted.push(x + first);
+    for (let r = 0; r < raw.replyOffsets.length; r++) offsets.push(raw.replyOffsets[r]! + bytes);
+    bufs.push(raw.replies);
+    bytes += raw.replies.length;
+    replies += raw.replyOffsets.length;
+    sendCalls += raw.sendCalls;
+    if (raw.fatal) fatal = raw.fatal;
+  }
+  return { status, errors, replyBegin, replyCount, failures, interrupted, replies: Buffer.concat(bufs), replyOffsets: Uint32Array.from(offsets), sendCalls, fatal };
 }
 
 /**
@@ -863,8 +914,10 @@ export class Ipvs {
   }
 
   async #runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
-    if (ops.length === 0) return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0 };
+    const t0 = performance.now();
+    if (ops.length === 0) return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0, timing: { readMs: 0, planMs: 0, encodeMs: 0, sendMs: 0, reportMs: 0, totalMs: performance.now() - t0 } };
     const model = await this.#loadModel(ops, options.rollback === true);
+    const t1 = performance.now();
     // Without a model of the services (no edits, nothing to restore), adds of the common shape
     // are validated into rows (fast path); their Planned (label, hint, undo) is built only when
     // a report or a rollback asks for it, from the op: planning an add then has no side effect.
@@ -874,24 +927,83 @@ export class Ipvs {
     const planned = (i: number): Planned => (plan[i] ??= this.#planOne(ops[i]!, { services: undefined, timeouts: undefined, daemons: undefined }));
     const allFast = fast.count === plan.length; // rows only: nothing needs a tunnel feature, one encoder call
     if (!allFast) await this.#checkNeeds(plan);
-    const b = this.#sock.newBatch();
+    const t2 = performance.now();
+    const n = plan.length;
     const f = this.#familyId;
-    let run = allFast ? 0 : -1; // first item of the current run of rows
-    for (let i = allFast ? plan.length : 0; i < plan.length; i++) {
-      const p = plan[i];
-      if (p === undefined) {
-        if (run < 0) run = i;
-        continue;
+    /** Encodes items s..e-1 into b: runs of fast-path rows in one native call each. */
+    const encodeRange = (b: NativeBatch, s: number, e: number): void => {
+      if (allFast) {
+        native.ipvsEncodeMany(b, f, rows!, s, e - s, SCHEDULER_NAMES);
+        return;
       }
-      if (run >= 0) {
-        native.ipvsEncodeMany(b, f, rows!, run, i - run, SCHEDULER_NAMES);
-        run = -1;
+      let run = -1; // first item of the current run of rows
+      for (let i = s; i < e; i++) {
+        const p = plan[i];
+        if (p === undefined) {
+          if (run < 0) run = i;
+          continue;
+        }
+        if (run >= 0) {
+          native.ipvsEncodeMany(b, f, rows!, run, i - run, SCHEDULER_NAMES);
+          run = -1;
+        }
+        this.#encode(b, p.req);
       }
-      this.#encode(b, p.req);
+      if (run >= 0) native.ipvsEncodeMany(b, f, rows!, run, e - run, SCHEDULER_NAMES);
+    };
+    const exec = { large: true, stopOnError: options.stopOnError === true };
+    const onProgress = options.onProgress;
+    const piece = onProgress ? progressPiece(n) : n;
+    let encodeMs = 0;
+    let sendMs = 0;
+    let raw: RawOutcome;
+    if (piece >= n) {
+      const b = this.#sock.newBatch();
+      encodeRange(b, 0, n);
+      const t3 = performance.now();
+      encodeMs = t3 - t2;
+      raw = await this.#sock.run(b, 'ipvs batch', exec);
+      sendMs = performance.now() - t3;
+    } else {
+      // Acknowledged pieces, for a progress display: each piece is its own run, so every item
+      // of a piece has its answer when onProgress hears of it.
+      const parts: { raw: RawOutcome; first: number }[] = [];
+      for (let s = 0; s < n; s += piece) {
+        const e = Math.min(n, s + piece);
+        const te = performance.now();
+        const b = this.#sock.newBatch();
+        encodeRange(b, s, e);
+        const ts = performance.now();
+        encodeMs += ts - te;
+        let r: RawOutcome;
+        try {
+          r = await this.#sock.run(b, 'ipvs batch', exec);
+        } catch (err) {
+          sendMs += performance.now() - ts;
+          if (s === 0) throw err; // nothing was sent: the call's error, as without pieces
+          // Earlier pieces went in: report them, and this piece and the rest as not sent.
+          const ne = err as NetlinkError;
+          const fatal = { errno: ne.errno ?? 0, code: ne.code ?? 'EUNKNOWN', message: ne.message };
+          parts.push({ raw: { ...mergeOutcomes([], e - s), fatal }, first: s });
+          break;
+        }
+        sendMs += performance.now() - ts;
+        parts.push({ raw: r, first: s });
+        if (r.fatal || (options.stopOnError && r.status.some((x) => x === ItemStatusCode.Failed))) break;
+        if (e < n) {
+          try {
+            onProgress!(e, n);
+          } catch {
+            // a progress display must not cut a batch short: its report would lose the items sent
+          }
+        }
+      }
+      raw = mergeOutcomes(parts, n);
     }
-    if (run >= 0) native.ipvsEncodeMany(b, f, rows!, run, plan.length - run, SCHEDULER_NAMES);
-    const raw = await this.#sock.run(b, 'ipvs batch', { large: true, stopOnError: options.stopOnError === true });
+    const t4 = performance.now();
     const report = this.#report(raw, planned);
+    const t5 = performance.now();
+    report.timing = { readMs: t1 - t0, planMs: t2 - t1, encodeMs, sendMs, reportMs: t5 - t4, totalMs: t5 - t0 };
     if (report.ok || !options.rollback) return report;
     // Undo what was applied, newest first. Items the kernel refused changed nothing.
     const undo: Encoded[] = [];
@@ -917,6 +1029,9 @@ export class Ipvs {
       const rraw = await this.#sock.run(rb, 'ipvs batch rollback', { large: true });
       rollback = { ...reportOf(rraw, (i) => `undo ${planned(undoOf[i]!).label}`), notUndone };
     }
+    const t6 = performance.now();
+    report.timing.rollbackMs = t6 - t5;
+    report.timing.totalMs = t6 - t0;
     throw new BatchError(report, rollback);
   }
 
