@@ -80,6 +80,12 @@ export class ClusterLab {
     this.t = t;
     this.log = o.log ?? (() => {});
     this.bfd = !!o.bfd;
+    /** BFD transmit/receive interval (ms) and detect multiplier: a dead peer is declared after interval x multiplier. */
+    this.bfdIntervalMs = o.bfdIntervalMs ?? 100;
+    this.bfdMultiplier = o.bfdMultiplier ?? 3;
+    /** Every change of the router's paths while watchPaths() runs: { at: performance.now(), paths }. */
+    this.pathLog = [];
+    this.watching = undefined;
     this.maxSeconds = o.maxSeconds ?? 900;
     this.children = new Set();
     this.frr = new Map(); // node name -> [ChildProcess]
@@ -177,6 +183,10 @@ export class ClusterLab {
   /** One director's namespace, links, addresses and VIP (also used to bring a killed one back). */
   async buildDirector(d) {
     await this.#netns(d.ns);
+    await this.#directorLinks(d);
+  }
+
+  async #directorLinks(d) {
     await this.#toSwitch(d.ns, 'up0', `p-${d.name}`, `p-${d.name}-d`);
     await this.#toSwitch(d.ns, 'eth1', 'lan', `lan-${d.name}`);
     const D = this.rtnl(d.ns);
@@ -188,7 +198,7 @@ export class ClusterLab {
     // in the write-ups). Withdrawing the address takes the kernel's own local route (proto kernel)
     // with it but not this one, so the director still serves the packets that arrive: a graceful
     // drain.
-    await D.routes.add({ dst: `${VIP}/32`, table: 'local', type: 'local', dev: 'lo', scope: 'host', protocol: 'static' });
+    await D.routes.replace({ dst: `${VIP}/32`, table: 'local', type: 'local', dev: 'lo', scope: 'host', protocol: 'static' });
     // a director is on the real servers' LAN with the VIP: it must not answer ARP for it
     await D.sysctl.setArpForDrRealServer('lo');
     await this.announce(d);
@@ -268,7 +278,7 @@ export class ClusterLab {
       '',
     ].join('\n');
     const zebra = [`hostname ${node.name}`, `log file ${dir}/zebra.log`, ''].join('\n');
-    const bfdd = [`hostname ${node.name}`, `log file ${dir}/bfdd.log`, 'bfd', ' profile lab', '  detect-multiplier 3', '  receive-interval 100', '  transmit-interval 100', '', ''].join('\n');
+    const bfdd = [`hostname ${node.name}`, `log file ${dir}/bfdd.log`, 'bfd', ' profile lab', `  detect-multiplier ${this.bfdMultiplier}`, `  receive-interval ${this.bfdIntervalMs}`, `  transmit-interval ${this.bfdIntervalMs}`, '', ''].join('\n');
     return { zebra, ospfd: ospf, bfdd };
   }
 
@@ -339,6 +349,44 @@ export class ClusterLab {
   }
 
   /**
+   * Records every change of the router's paths (polled every `pollMs` on a handle of its own)
+   * in pathLog until close(): flaps show up there, and pathChanges(since) reads them.
+   */
+  watchPaths(pollMs = 100) {
+    if (this.watching) return;
+    const R = this.lvs.Rtnl.open({ netns: this.t.router.ns });
+    const state = { stop: false, R };
+    this.watching = state;
+    const read = async () => {
+      const route = (await R.routes.list({ family: 4 })).find((r) => r.dst === `${VIP}/32`);
+      if (!route) return '';
+      if (route.nhid === undefined) return (route.nexthops ?? [route]).map((n) => this.byGateway.get(n.gateway)?.name).sort().join(' ');
+      const all = new Map((await R.nexthops.list()).map((n) => [n.id, n]));
+      const top = all.get(route.nhid);
+      return (top?.group ? top.group.map((m) => all.get(m.id)?.gateway) : [top?.gateway]).map((g) => this.byGateway.get(g)?.name ?? g).sort().join(' ');
+    };
+    (async () => {
+      let last;
+      while (!state.stop) {
+        try {
+          const now = await read();
+          if (now !== last) this.pathLog.push({ at: performance.now(), paths: now });
+          last = now;
+        } catch {
+          /* the namespace is going away */
+        }
+        await sleep(pollMs);
+      }
+      R.close();
+    })();
+  }
+
+  /** The router's path changes recorded after `since` (performance.now()), as [ms after since, 'd1 d2'] pairs. */
+  pathChanges(since) {
+    return this.pathLog.filter((e) => e.at >= since).map((e) => [Math.round(e.at - since), e.paths]);
+  }
+
+  /**
    * Polls routerPaths() every `pollMs` until it holds exactly the directors `want` (names, any
    * order: zebra orders a group's members by its own nexthop ids); returns { ms, paths }: the
    * milliseconds since `since` (performance.now() of the event) and the order the kernel has.
@@ -396,10 +444,11 @@ export class ClusterLab {
   }
 
   /**
-   * Kills a director as a crash would: its FRR daemons get SIGKILL (no withdrawal is sent), then
-   * its namespace goes (links, VIP, IPVS and its connection table with it). The router's ports
-   * stay up (they end on the switch), so only OSPF (or BFD) can tell the router. Returns
-   * performance.now() of the moment its links went.
+   * Kills a director as a crash would: its FRR daemons get SIGKILL (no withdrawal is sent), its
+   * links go (the router's ports stay up: they end on the switch, so only OSPF or BFD can tell
+   * the router) and its IPVS configuration is flushed. The namespace stays: deleting one makes
+   * the kernel's cleanup stall everything else for seconds under emulation. Returns
+   * performance.now() of the moment its uplink went.
    */
   async killDirector(d) {
     this.killFrr(d);
@@ -407,14 +456,13 @@ export class ClusterLab {
     await D.links.delete('up0');
     const at = performance.now();
     await D.links.delete('eth1');
-    this.#dropHandles(d.ns);
-    this.lvs.deleteNetns(d.ns);
+    await this.ipvs(d.ns).flush();
     return at;
   }
 
-  /** Brings a killed director back: namespace, links, IPVS with the current recipe, FRR. */
+  /** Brings a killed director back: links, addresses, announcement, IPVS with the current recipe, FRR. */
   async reviveDirector(d) {
-    await this.buildDirector(d);
+    await this.#directorLinks(d);
     await this.configureIpvs(this.recipe, [d]);
     await this.startFrr(d);
   }
@@ -490,6 +538,7 @@ export class ClusterLab {
 
   /** Stops every process this lab started and deletes its namespaces; returns what it could not delete. */
   close() {
+    if (this.watching) this.watching.stop = true;
     for (const node of [this.t.router, ...this.t.directors]) this.killFrr(node);
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     for (const h of this.handles.values()) h.close();
