@@ -115,7 +115,7 @@ describe('apply() timing', () => {
   it('a dry run: every phase present, nothing sent, the read attributed to readMs', async () => {
     const log = { runs: [], readMs: [] as number[] };
     const current = { services: [svc(1), svc(2)] };
-    const r = await apply(fakeIpvs(current, log) as Ipvs, { services: [svc(1), svc(2), svc(3)] }, { dryRun: true });
+    const r = await apply(fakeIpvs(current, log) as unknown as Ipvs, { services: [svc(1), svc(2), svc(3)] }, { dryRun: true });
     expectPhases(r.timing);
     expect(r.timing.sendMs).toBe(0);
     expect(r.timing.drainMs).toBe(0);
@@ -125,7 +125,7 @@ describe('apply() timing', () => {
 
   it('a real run: the send phase holds the IPVS batch, whose own timing is passed on', async () => {
     const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
-    const r = await apply(fakeIpvs({ services: [svc(1)] }, log) as Ipvs, { services: [svc(1), svc(2), svc(3)] });
+    const r = await apply(fakeIpvs({ services: [svc(1)] }, log) as unknown as Ipvs, { services: [svc(1), svc(2), svc(3)] });
     expectPhases(r.timing);
     expect(log.runs).toHaveLength(1);
     expect(r.timing.sendMs).toBeGreaterThanOrEqual(log.runs[0]!.ms);
@@ -136,7 +136,7 @@ describe('apply() timing', () => {
 
   it('no progress callback: the IPVS batch is not asked for pieces', async () => {
     const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
-    await apply(fakeIpvs({ services: [] }, log) as Ipvs, { services: Array.from({ length: 3000 }, (_, i) => svc(i, 1)) });
+    await apply(fakeIpvs({ services: [] }, log) as unknown as Ipvs, { services: Array.from({ length: 3000 }, (_, i) => svc(i, 1)) });
     expect(log.runs[0]!.options.onProgress).toBeUndefined();
   });
 });
@@ -224,7 +224,7 @@ describe('lvskit apply progress', () => {
   });
 
   it('--json and --quiet on a terminal, and a pipe: no progress bytes, the JSON parses whole', async () => {
-    for (const [args, tty] of [[['apply', '--json', '-'], true], [['apply', '-q', '-'], true], [['apply', '-'], false]] as const) {
+    for (const [args, tty] of [[['apply', '--json', '-'], true], [['apply', '-q', '-'], true], [['apply', '-'], false]] as [string[], boolean][]) {
       const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
       const x = fakeIo(desired, tty, fakeIpvs({ services: [] }, log));
       expect(await runCli([...args], x.io)).toBe(0);
@@ -260,7 +260,7 @@ describe('lvskit apply progress', () => {
       close: () => {},
     });
     const routes = Array.from({ length: 50_000 }, (_, i) => ({ destination: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32`, interface: 'd0' }));
-    const err = await apply(rtnl as Rtnl, { routes }, { onProgress: (d) => progress.push(d) }).catch((e: unknown) => e as { result: { report: BatchReport } });
+    const err = await apply(rtnl as unknown as Rtnl, { routes }, { onProgress: (d) => progress.push(d) }).catch((e: unknown) => e as { result: { report: BatchReport } });
     expect(pieces.every((p) => p === 1000)).toBe(true);
     expect(pieces).toHaveLength(31); // pieces 0..30: the 31st holds route 30,000 and fails; nothing after it is sent
     const rep = (err as { result: { report: BatchReport } }).result.report;
