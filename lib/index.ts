@@ -9,6 +9,8 @@ export * from './rtnl/index.js';
 export * from './packet/index.js';
 export * from './format/index.js';
 export * from './apply/index.js';
+export * from './nft/index.js';
+export * from './conntrack/index.js';
 export { listConnections, parseConnections, readConnectionTable, type IpvsConnection, type ConnectionProtocol, type ConnectionSource } from './ipvs/connections.js';
 export { compareDirectors, compareDirectorHandles, formatDirectorComparison, type DirectorView, type DirectorComparison, type DirectorDifference, type DifferenceCause, type ServiceConsistency } from './cluster/consistency.js';
 export { predictDisruption, formatDisruption, type IpvsFlow, type DisruptionOptions, type DisruptionPrediction, type ServiceDisruption, type FlowMove } from './cluster/disruption.js';

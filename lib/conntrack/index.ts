@@ -1,5 +1,5 @@
 // Connection tracking over nfnetlink: public API.
 export {
-  Conntrack, entryFromNative, type ConntrackEntry, type ConntrackFilter, type ConntrackTuple, type ConntrackProtocol, type ConntrackTcpState,
+  Conntrack, type ConntrackEntry, type ConntrackFilter, type ConntrackTuple, type ConntrackProtocol, type ConntrackTcpState,
   type ConntrackOptions, type ConntrackDeleteResult,
 } from './conntrack.js';

@@ -179,6 +179,7 @@ describe('public types (dist/index.d.ts)', () => {
       'apply', 'readState', 'planChanges', 'simulatePlan', 'describeOp', 'compareCanonical',
       'LINK_FLAGS', 'ADDRESS_FLAGS', 'ROUTE_TYPES', 'RTNL_EVENT_TYPES', 'MULTIPATH_HASH_FIELDS', 'IPVS_SYSCTLS',
       'decodeRouteMessage', 'decodeNextHopMessage', 'decodeRuleMessage',
+      'Nft', 'NftTransaction', 'compileRule', 'decompileRule', 'NFNL_SUBSYS_NFTABLES', 'Conntrack',
     ];
     const missing = documented.filter((n) => !(n in lvskit));
     expect(missing).toEqual([]);
