@@ -34,7 +34,7 @@ export declare function waitForLine(child: ChildProcess, ok: (line: string) => b
 export declare function haveFrr(): boolean;
 
 export declare class ClusterLab {
-  constructor(lvs: unknown, t: Topology, o?: { log?: (line: string) => void; bfd?: boolean; bfdIntervalMs?: number; bfdMultiplier?: number; maxSeconds?: number });
+  constructor(lvs: unknown, t: Topology, o?: { log?: (line: string) => void; bfd?: boolean; ipvs?: boolean; bfdIntervalMs?: number; bfdMultiplier?: number; maxSeconds?: number });
   readonly t: Topology;
   readonly lvs: any;
   bfd: boolean;

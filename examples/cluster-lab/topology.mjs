@@ -80,6 +80,8 @@ export class ClusterLab {
     this.t = t;
     this.log = o.log ?? (() => {});
     this.bfd = !!o.bfd;
+    /** false: a routing-only lab (no IPVS calls), for kernels without IPVS (failover.mjs). */
+    this.withIpvs = o.ipvs ?? true;
     /** BFD transmit/receive interval (ms) and detect multiplier: a dead peer is declared after interval x multiplier. */
     this.bfdIntervalMs = o.bfdIntervalMs ?? 100;
     this.bfdMultiplier = o.bfdMultiplier ?? 3;
@@ -456,14 +458,14 @@ export class ClusterLab {
     await D.links.delete('up0');
     const at = performance.now();
     await D.links.delete('eth1');
-    await this.ipvs(d.ns).flush();
+    if (this.withIpvs) await this.ipvs(d.ns).flush();
     return at;
   }
 
   /** Brings a killed director back: links, addresses, announcement, IPVS with the current recipe, FRR. */
   async reviveDirector(d) {
     await this.#directorLinks(d);
-    await this.configureIpvs(this.recipe, [d]);
+    if (this.withIpvs) await this.configureIpvs(this.recipe, [d]);
     await this.startFrr(d);
   }
 
