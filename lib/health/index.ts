@@ -14,3 +14,15 @@ export {
   type HealthCheckResult,
   type HealthCheckerOptions,
 } from './checker.js';
+export {
+  HealthMonitor,
+  monitorHealth,
+  type HealthMonitorConfig,
+  type HealthServiceConfig,
+  type HealthDestinationConfig,
+  type HealthTiming,
+  type HealthEvent,
+  type DestinationHealth,
+  type DestinationRef,
+} from './monitor.js';
+export type { EventSubscription } from './events.js';

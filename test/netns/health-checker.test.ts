@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { startNodeIn } from '../ipvs/ipvs-helpers.js';
 import { PORTS, SERVER_SCRIPT, selfSigned } from '../helpers/health-servers.js';
@@ -13,6 +14,7 @@ import { HealthChecker, HealthCheckerError, type HealthCheck } from '../../lib/h
 import { native } from '../../lib/native.js';
 import { ValidationError } from '../../lib/errors.js';
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const ADDR = '10.213.0.1';
 const ADDR6 = 'fd00:213::1';
 
@@ -150,6 +152,39 @@ export async function banner(ctx) {
     const c = await HealthChecker.open({ netns: ns.name });
     await c.close();
     await expect(c.check(target(PORTS.tcp), { type: 'tcp' })).rejects.toThrow(/closed/);
+  });
+
+  it('the process exits by itself: after close(), with an idle checker never closed, and once a check in flight ends', async () => {
+    // Child node processes (vite-node runs the TypeScript); a child still alive after 30 s is killed and the case fails.
+    const script = join(tls.dir, 'lifetime.mts');
+    writeFileSync(script, `
+import { HealthChecker } from ${JSON.stringify(join(root, 'lib/health/index.ts'))};
+const [ns, mode] = process.argv.slice(2);
+const c = await HealthChecker.open({ netns: ns });
+if (mode === 'inflight') {
+  c.check({ address: '${ADDR}', port: ${PORTS.http} }, { type: 'http', path: '/slow' }, { timeoutMs: 1500 }).then((r) => console.log('result ' + r.ok + ' ' + r.error));
+} else {
+  console.log('result ' + (await c.check({ address: '${ADDR}', port: ${PORTS.tcp} }, { type: 'tcp' })).ok);
+  if (mode === 'close') await c.close();
+}
+`);
+    const run = (mode: string) =>
+      new Promise<{ code: number | null; out: string; killed: boolean }>((resolve) => {
+        const p = spawn(join(root, 'node_modules/.bin/vite-node'), [script, ns.name, mode], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let killed = false;
+        p.stdout!.on('data', (d) => (out += d));
+        p.stderr!.on('data', (d) => (out += d));
+        const t = setTimeout(() => { killed = true; p.kill('SIGKILL'); }, 30_000);
+        p.on('close', (code) => { clearTimeout(t); resolve({ code, out, killed }); });
+      });
+    const [closed, idle, inflight] = await Promise.all([run('close'), run('idle'), run('inflight')]);
+    expect(closed).toMatchObject({ code: 0, killed: false });
+    expect(closed.out).toContain('result true');
+    expect(idle).toMatchObject({ code: 0, killed: false });
+    expect(idle.out).toContain('result true');
+    expect(inflight).toMatchObject({ code: 0, killed: false });
+    expect(inflight.out).toMatch(/result false timeout/);
   });
 
   it('works from inside a worker thread of the caller too (per-environment addon state)', async () => {
