@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// Policy routing worked example (issue #10): nftables marks one service's traffic (TCP to port
-// 443) and lvskit's rule sends marked lookups to the service's own weighted multipath table.
+// Policy routing worked example (issue #10): an lvskit nf_tables rule marks one service's traffic
+// (TCP to port 443) and lvskit's rule sends marked lookups to the service's own weighted
+// multipath table.
 //
 // Everything happens inside a network namespace this script creates and deletes; the host's own
-// namespace is never touched. The example runs `ip` (to build veth links and static neighbours)
-// and `nft` (to set the marks); lvskit itself never forks. Needs root (CAP_NET_ADMIN,
-// CAP_SYS_ADMIN), iproute2 and nftables, and a built lvskit (npm run build).
+// namespace is never touched. The example runs `ip` (to build veth links and static neighbours);
+// lvskit itself never forks, and sets the marks over nfnetlink. Needs root (CAP_NET_ADMIN,
+// CAP_SYS_ADMIN), iproute2, a kernel with nf_tables, and a built lvskit (npm run build).
 //
 //   node examples/policy-routing/run.mjs
 import { execFileSync } from 'node:child_process';
-import { NetlinkSocket, Routes, Rules, createNetns, deleteNetns } from 'lvskit';
+import { NetlinkSocket, Nft, Routes, Rules, createNetns, deleteNetns } from 'lvskit';
 import { kernelFor } from '../lib/in-lab.mjs';
 
 await kernelFor('policy-routing', { ipvs: false }); // root, or one line saying so (exit 2)
@@ -57,17 +58,19 @@ try {
   // L4 multipath hash would then see only the addresses: every connection on one path.
   await rules.add({ family: 4, priority: 1000, fwmark: MARK, fwmask: 0xff, ipProto: 'tcp', dport: 443, table: TABLE });
 
-  // nftables (run by this example, not by lvskit): mark the service's packets. A "route" chain
-  // on output makes the kernel look the route up again after the mark is set.
-  execFileSync('ip', ['netns', 'exec', NS, 'nft', '-f', '-'], {
-    input: `table inet lvskit_example {
-  chain out {
-    type route hook output priority mangle; policy accept;
-    ip daddr ${SERVICE} tcp dport 443 meta mark set ${MARK}
-  }
-}
-`,
+  // nf_tables, through lvskit: mark the service's packets. A "route" chain on output makes the
+  // kernel look the route up again after the mark is set. Equivalent to:
+  //   table inet lvskit_example { chain out { type route hook output priority mangle; policy accept;
+  //     ip daddr SERVICE tcp dport 443 meta mark set MARK } }
+  const nft = Nft.open({ netns: NS });
+  await nft.replaceTable({
+    family: 'inet',
+    name: 'lvskit_example',
+    chains: [{ name: 'out', hook: 'output', type: 'route', priority: 'mangle', policy: 'accept' }],
+    rules: [{ chain: 'out', match: { destination: SERVICE, protocol: 'tcp', destinationPort: 443 }, setMark: MARK }],
   });
+  console.log('marking rule:', (await nft.listRules({ family: 'inet', table: 'lvskit_example' }))[0]);
+  nft.close();
 
   // What the kernel will do, asked through lvskit: marked flows go to the service table.
   console.log('route queries:');
