@@ -54,8 +54,9 @@ for (const bfd of [false, true]) {
     let exact = 0;
     let movedTotal = 0;
     for (let r = 0; r < rounds; r++) {
-      await sleep(bfd ? 3000 : 1500); // adjacencies (and BFD sessions) settle
       const paths = (await lab.waitForPaths(all)).paths;
+      await lab.waitForBfd();
+      await sleep(1000); // the adjacencies settle
       const planned = paths.filter((n) => n !== 'd1');
       const before = await lab.queryDirectors(fl);
       const predicted = await lab.queryDirectors(fl, planned);

@@ -125,7 +125,7 @@ try {
   await lab.startServers();
   const conv = await lab.waitForPaths(t.directors.map((d) => d.name), { since: tf });
   log(`FRR started; the router learned ${VIP} from ${conv.paths.join(' ')} in ${secs(conv.ms)}; real servers listening (${since()})`);
-  if (opts.bfd) await new Promise((r) => setTimeout(r, 3000)); // BFD sessions come up after the adjacencies
+  await lab.waitForBfd();
   const client = await lab.startClient();
   const victim = t.directors[0];
   const per = { count: opts.connections, intervalMs: opts.interval };

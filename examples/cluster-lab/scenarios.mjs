@@ -94,6 +94,7 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
   const t = lab.t;
   await lab.configureIpvs(recipe);
   await lab.waitForPaths(t.directors.map((d) => d.name));
+  await lab.waitForBfd();
   const tStart = performance.now();
   const conns = await openConnections(lab, client, { count, basePort, intervalMs });
   // the experiment is about the connections alive now (under emulation a starved routing daemon

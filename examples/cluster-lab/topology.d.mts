@@ -50,9 +50,10 @@ export declare class ClusterLab {
   announce(d: Director): Promise<void>;
   configureIpvs(recipe?: Recipe, directors?: Director[]): Promise<void>;
   frrConfig(node: Director | Topology['router']): { zebra: string; ospfd: string; bfdd: string };
-  startFrr(node: Director | Topology['router']): Promise<void>;
-  killFrr(node: Director | Topology['router']): void;
+  startFrr(node: Director | Topology['router'], o?: { only?: string[] }): Promise<void>;
+  killFrr(node: Director | Topology['router'], only?: string[]): void;
   frrLogs(node: Director | Topology['router'], lines?: number): string;
+  waitForBfd(timeoutMs?: number): Promise<void>;
   routerPaths(): Promise<string[]>;
   watchPaths(pollMs?: number): void;
   pathChanges(since: number): [number, string][];

@@ -18,7 +18,7 @@
 //
 // Every address lives in namespaces this module creates (TEST-NET-1 VIP, private ranges), and
 // close() removes them, the FRR daemons and every process it started.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,6 +38,8 @@ export const BASELINE = { name: 'wrr, no sloppy_tcp', scheduler: 'wrr', flags: {
 export const PROBE_MARK = 0x64;
 export const PROBE_TABLE = 100;
 export const FRR_DIR = process.env.LVSKIT_FRR_DIR ?? '/usr/lib/frr';
+/** What killDirector() kills and reviveDirector() restarts: the daemons that speak to the router. */
+const ROUTING_DAEMONS = ['ospfd', 'bfdd'];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -284,18 +286,24 @@ export class ClusterLab {
     return { zebra, ospfd: ospf, bfdd };
   }
 
-  /** Starts zebra, ospfd (and bfdd) inside the node's namespace, each a child of this process. */
-  async startFrr(node) {
+  /**
+   * Starts zebra, ospfd (and bfdd) inside the node's namespace, each a child of this process;
+   * `only` restarts just those daemons next to a running zebra (after killFrr(node, only)).
+   */
+  async startFrr(node, { only } = {}) {
     const root = this.#frrRunDir();
     const ids = frrIds();
     const dir = join(root, node.name);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir);
-    chownSync(dir, ids.uid, ids.gid);
-    const conf = this.frrConfig(node);
-    for (const [d, text] of Object.entries(conf)) writeFileSync(join(dir, `${d}.conf`), text);
-    const procs = [];
+    if (!only) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+      chownSync(dir, ids.uid, ids.gid);
+      const conf = this.frrConfig(node);
+      for (const [d, text] of Object.entries(conf)) writeFileSync(join(dir, `${d}.conf`), text);
+    }
+    const procs = this.frr.get(node.name) ?? [];
     this.frr.set(node.name, procs);
+    const want = (name) => !only || only.includes(name);
     const daemon = (name, extra = []) => {
       const args = ['netns', 'exec', node.ns, join(FRR_DIR, name), '-N', `${this.t.prefix}-${node.name}`, '-f', join(dir, `${name}.conf`),
         '-i', join(dir, `${name}.pid`), '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-P', '0', '-u', 'frr', '-g', 'frr', ...extra];
@@ -307,20 +315,50 @@ export class ClusterLab {
           /* the run directory is gone: shutting down */
         }
       });
+      p.daemon = name;
       procs.push(p);
       return p;
     };
-    daemon('zebra');
+    if (want('zebra')) daemon('zebra');
     // ospfd and bfdd connect to zebra's socket; they retry, but starting them once it exists saves a retry period
-    for (let i = 0; i < 200 && !existsSync(join(dir, 'zserv.api')); i++) await sleep(50);
-    if (this.bfd) daemon('bfdd', ['--bfdctl', join(dir, 'bfdd.sock')]);
-    daemon('ospfd');
+    for (let i = 0; i < 600 && !existsSync(join(dir, 'zserv.api')); i++) await sleep(50);
+    if (this.bfd && want('bfdd')) daemon('bfdd', ['--bfdctl', join(dir, 'bfdd.sock')]);
+    if (want('ospfd')) daemon('ospfd');
   }
 
-  /** SIGKILLs a node's FRR daemons (a crash: nothing is withdrawn, the router must notice). */
-  killFrr(node) {
-    for (const p of this.frr.get(node.name) ?? []) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    this.frr.delete(node.name);
+  /**
+   * SIGKILLs a node's FRR daemons (a crash: nothing is withdrawn, the router must notice); with
+   * `only`, just those (e.g. ['ospfd', 'bfdd']: zebra stays, startFrr(node, { only }) restarts them).
+   */
+  killFrr(node, only) {
+    const procs = this.frr.get(node.name) ?? [];
+    for (const p of procs) if ((!only || only.includes(p.daemon)) && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    const left = only ? procs.filter((p) => !only.includes(p.daemon)) : [];
+    if (left.length) this.frr.set(node.name, left);
+    else this.frr.delete(node.name);
+  }
+
+  /**
+   * With BFD: waits until the router's session with every director is up at the lab's fast
+   * interval (a session starts at 1 s and is sped up by a poll sequence once up). Asks bfdd with
+   * `vtysh --vty_socket DIR -c 'show bfd peers json'` (the lab forks; the library never does).
+   */
+  async waitForBfd(timeoutMs = 60_000) {
+    if (!this.bfd) return;
+    const t0 = performance.now();
+    let last = '';
+    while (performance.now() - t0 < timeoutMs) {
+      try {
+        const peers = JSON.parse(execFileSync('vtysh', ['--vty_socket', join(this.runDir, this.t.router.name), '-c', 'show bfd peers json'], { encoding: 'utf8', timeout: 20_000 }));
+        const fast = this.t.directors.filter((d) => peers.some((p) => p.peer === d.addr && p.status === 'up' && p['remote-receive-interval'] === this.bfdIntervalMs));
+        if (fast.length === this.t.directors.length) return;
+        last = peers.map((p) => `${p.peer} ${p.status} ${p['remote-receive-interval']}`).join(', ');
+      } catch (e) {
+        last = e.message;
+      }
+      await sleep(200);
+    }
+    throw new Error(`BFD sessions not all up at ${this.bfdIntervalMs} ms after ${timeoutMs / 1000} s: ${last}`);
   }
 
   /** Tail of a node's FRR logs, for failures. */
@@ -446,14 +484,16 @@ export class ClusterLab {
   }
 
   /**
-   * Kills a director as a crash would: its FRR daemons get SIGKILL (no withdrawal is sent), its
+   * Kills a director as a crash would: its routing daemons (ospfd, bfdd) get SIGKILL (no
+   * withdrawal is sent; zebra stays, so that bringing it back does not pay zebra's start-up, which
+   * is long under emulation), its
    * links go (the router's ports stay up: they end on the switch, so only OSPF or BFD can tell
    * the router) and its IPVS configuration is flushed. The namespace stays: deleting one makes
    * the kernel's cleanup stall everything else for seconds under emulation. Returns
    * performance.now() of the moment its uplink went.
    */
   async killDirector(d) {
-    this.killFrr(d);
+    this.killFrr(d, ROUTING_DAEMONS);
     const D = this.rtnl(d.ns);
     await D.links.delete('up0');
     const at = performance.now();
@@ -462,11 +502,11 @@ export class ClusterLab {
     return at;
   }
 
-  /** Brings a killed director back: links, addresses, announcement, IPVS with the current recipe, FRR. */
+  /** Brings a killed director back: links, addresses, announcement, IPVS with the current recipe, ospfd (and bfdd). */
   async reviveDirector(d) {
     await this.#directorLinks(d);
     if (this.withIpvs) await this.configureIpvs(this.recipe, [d]);
-    await this.startFrr(d);
+    await this.startFrr(d, { only: ROUTING_DAEMONS });
   }
 
   // ---- real servers and the client ------------------------------------------------------------
