@@ -5,12 +5,15 @@
 //    connected route; ospfd announces it through `network VIP/32 area 0` (or `redistribute
 //    connected`), bgpd through `network VIP/32` or `redistribute connected route-map ...`.
 //    Withdrawing removes the address, so the director also stops accepting the VIP locally.
-//  - method 'route': the VIP stays on `lo` (the caller keeps it there) and the announcement is a
-//    separate route to the VIP in a table the daemon reads (`VIP/32 dev lo proto static` in main by
-//    default); zebra learns it as a kernel route and the daemon announces it through
-//    `redistribute kernel route-map ...`. Withdrawing removes only that route: the director keeps
-//    accepting the VIP, which is what a graceful drain needs (packets of existing connections that
-//    still arrive are served).
+//  - method 'route': the announcement is a route to the VIP the daemon redistributes
+//    (`VIP/32 dev lo proto static` in main by default; zebra learns it as a kernel route, announced
+//    through `redistribute kernel route-map ...`), and the VIP is made local without an interface
+//    address, by a `local VIP/32 dev lo table local` route (AnyIP): an address would give zebra a
+//    connected route for the same prefix, which it prefers to the kernel route, and nothing would
+//    be redistributed. Withdrawing removes only the main-table route: the director keeps accepting
+//    the VIP (net/ipv4/fib_frontend.c: the local table decides RTN_LOCAL delivery, where IPVS
+//    hooks in), which is what a graceful drain needs (packets of existing connections that still
+//    arrive are served).
 // docs/cluster.md gives FRR configurations for both.
 import { NetlinkError, ValidationError } from '../errors.js';
 import type { Rtnl } from '../rtnl/handle.js';
@@ -44,6 +47,7 @@ export class VipAnnouncer {
   readonly #link: string;
   readonly #family: 4 | 6;
   readonly #route: RouteSpec | undefined;
+  readonly #local: RouteSpec | undefined;
 
   constructor(options: AnnounceOptions) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'must be { vip, rtnl, method? }');
@@ -63,6 +67,7 @@ export class VipAnnouncer {
     if (method === 'route') {
       this.#route = { dst: this.prefix, dev: link, table: options.table ?? 'main', protocol: options.protocol ?? 'static', scope: this.#family === 4 ? 'link' : 'universe' };
       if (options.priority !== undefined) this.#route.priority = options.priority;
+      this.#local = { dst: this.prefix, dev: link, table: 'local', type: 'local', protocol: options.protocol ?? 'static', scope: 'host' };
     } else if (options.table !== undefined || options.protocol !== undefined || options.priority !== undefined) {
       throw new ValidationError('method', method, "must be 'route' to use table, protocol or priority");
     }
@@ -75,10 +80,11 @@ export class VipAnnouncer {
 
   /**
    * Announces the VIP; resolves true when it changed the kernel, false when it was announced.
-   * Equivalent to `ip addr add VIP/32 dev lo` (method 'address') or `ip route add VIP/32 dev lo
-   * proto static` (method 'route').
+   * Equivalent to `ip addr add VIP/32 dev lo` (method 'address'), or `ip route add local VIP/32
+   * dev lo table local proto static` (once) and `ip route add VIP/32 dev lo proto static` (method 'route').
    */
   async announce(): Promise<boolean> {
+    if (this.#local) await this.#ensureLocal();
     if (await this.isAnnounced()) return false;
     try {
       if (this.#route) await this.#rtnl.routes.add(this.#route);
@@ -92,17 +98,42 @@ export class VipAnnouncer {
 
   /**
    * Withdraws the VIP; resolves true when it changed the kernel, false when it was not announced.
-   * Equivalent to `ip addr del VIP/32 dev lo` or `ip route del VIP/32 dev lo proto static`.
+   * Equivalent to `ip addr del VIP/32 dev lo` or `ip route del VIP/32 dev lo proto static`. With
+   * method 'route' the VIP stays local unless `keepLocal: false` (then also `ip route del local
+   * VIP/32 dev lo table local`).
    */
-  async withdraw(): Promise<boolean> {
+  async withdraw(options: { keepLocal?: boolean } = {}): Promise<boolean> {
+    let changed = true;
     try {
       if (this.#route) await this.#rtnl.routes.delete(this.#route);
       else await this.#rtnl.addresses.delete({ link: this.#link, address: this.prefix });
     } catch (e) {
-      if (e instanceof NetlinkError && (e.code === 'EADDRNOTAVAIL' || e.code === 'ESRCH' || e.code === 'ENOENT')) return false;
-      throw e;
+      if (!gone(e)) throw e;
+      changed = false;
     }
-    return true;
+    if (this.#local && options.keepLocal === false) {
+      try {
+        await this.#rtnl.routes.delete(this.#local);
+        changed = true;
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+    }
+    return changed;
+  }
+
+  /** Whether the VIP is local in the namespace (the kernel delivers it to this host, where IPVS schedules it). */
+  async isLocal(): Promise<boolean> {
+    const r = await this.#rtnl.routes.get(this.vip);
+    return r?.type === 'local';
+  }
+
+  async #ensureLocal(): Promise<void> {
+    try {
+      await this.#rtnl.routes.add(this.#local!);
+    } catch (e) {
+      if (!(e instanceof NetlinkError && e.code === 'EEXIST')) throw e;
+    }
   }
 
   /** Whether the kernel holds the announcement now (the address on the link, or the route). */
@@ -115,6 +146,10 @@ export class VipAnnouncer {
     const addrs = await this.#rtnl.addresses.list({ link: this.#link, family: this.#family });
     return addrs.some((a) => a.address === this.vip && a.prefixLength === (this.#family === 4 ? 32 : 128));
   }
+}
+
+function gone(e: unknown): boolean {
+  return e instanceof NetlinkError && (e.code === 'EADDRNOTAVAIL' || e.code === 'ESRCH' || e.code === 'ENOENT');
 }
 
 /** Announces `vip` from `rtnl`'s namespace (see VipAnnouncer). Resolves true when it changed the kernel. */

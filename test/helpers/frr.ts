@@ -1,0 +1,95 @@
+// FRR daemons in a test's namespaces (Debian's `frr` package, /usr/lib/frr): each instance gets its
+// own directory (config, zserv socket, vty sockets, pid files, logs) and runs zebra first, then its
+// routing daemons, inside `ip netns exec NS`. Tests fork FRR; the library never does. Not a test file.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const FRR_DIR = '/usr/lib/frr';
+
+/** Why FRR cannot run here, or undefined when it can. */
+export function frrMissing(): string | undefined {
+  if (!existsSync(join(FRR_DIR, 'zebra'))) return `FRR is not installed (${FRR_DIR}/zebra missing: apt-get install -y --no-install-recommends frr)`;
+  try {
+    execFileSync('id', ['frr'], { stdio: 'ignore' });
+  } catch {
+    return 'no user frr (the frr package creates it)';
+  }
+  return undefined;
+}
+
+export interface FrrInstance {
+  name: string;
+  dir: string;
+  /** vtysh -c CMD against this instance (for diagnostics). */
+  vtysh(cmd: string): string;
+  /** Kills this instance's daemons by their pid files (SIGTERM, then SIGKILL); idempotent. */
+  stop(): void;
+  log(): string;
+}
+
+function pidsOf(dir: string): number[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.pid'))
+    .map((f) => Number(readFileSync(join(dir, f), 'utf8').trim()))
+    .filter((p) => Number.isInteger(p) && p > 0);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts zebra and `daemons` (e.g. ['ospfd'] or ['bgpd']) with `config` in namespace `ns`. */
+export async function startFrr(ns: string, root: string, name: string, config: string, daemons: string[]): Promise<FrrInstance> {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'frr.conf'), `hostname ${name}\nlog file ${join(dir, 'frr.log')}\n${config}\n`);
+  writeFileSync(join(dir, 'vtysh.conf'), '');
+  const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim());
+  chownSync(root, uid, gid);
+  chownSync(dir, uid, gid);
+  for (const f of readdirSync(dir)) chownSync(join(dir, f), uid, gid);
+  const common = ['-d', '-N', name, '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-f', join(dir, 'frr.conf'), '-u', 'frr', '-g', 'frr'];
+  const run = (d: string) => execFileSync('ip', ['netns', 'exec', ns, join(FRR_DIR, d), ...common, '-i', join(dir, `${d}.pid`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const instance: FrrInstance = {
+    name,
+    dir,
+    vtysh: (cmd) => {
+      try {
+        return execFileSync('vtysh', ['--vty_socket', dir, '-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout ?? e);
+      }
+    },
+    stop: () => {
+      const pids = pidsOf(dir);
+      for (const p of pids) if (alive(p)) process.kill(p, 'SIGTERM');
+      const until = Date.now() + 3000;
+      while (pids.some(alive) && Date.now() < until) execFileSync('sleep', ['0.1']);
+      for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
+    },
+    log: () => (existsSync(join(dir, 'frr.log')) ? readFileSync(join(dir, 'frr.log'), 'utf8') : ''),
+  };
+  try {
+    run('zebra');
+    // ospfd/bgpd connect to zebra's socket: wait (bounded) until it exists.
+    for (let i = 0; i < 100 && !existsSync(join(dir, 'zserv.api')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (const d of daemons) run(d);
+  } catch (e) {
+    instance.stop();
+    throw e;
+  }
+  return instance;
+}
+
+/** Removes a directory tree made for FRR instances. */
+export function removeFrrRoot(root: string): void {
+  rmSync(root, { recursive: true, force: true });
+}
