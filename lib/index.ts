@@ -14,5 +14,5 @@ export * from './conntrack/index.js';
 export { listConnections, parseConnections, readConnectionTable, type IpvsConnection, type ConnectionProtocol, type ConnectionSource } from './ipvs/connections.js';
 export { compareDirectors, compareDirectorHandles, formatDirectorComparison, type DirectorView, type DirectorComparison, type DirectorDifference, type DifferenceCause, type ServiceConsistency } from './cluster/consistency.js';
 export { predictDisruption, formatDisruption, type IpvsFlow, type DisruptionOptions, type DisruptionPrediction, type ServiceDisruption, type FlowMove } from './cluster/disruption.js';
-export { predictEcmpDisruption, predictResilientDisruption, formatEcmpDisruption, ecmpFlowHash, HASH_SPACE, type EcmpPath, type EcmpFlow, type EcmpOptions, type EcmpDisruption, type EcmpTransition, type EcmpFlowMove, type ResilientDisruption } from './cluster/ecmp.js';
+export { predictEcmpDisruption, predictResilientDisruption, formatEcmpDisruption, ecmpFlowHash, ecmpPathsOfRoute, ecmpPathsOfGroup, HASH_SPACE, type EcmpPath, type EcmpFlow, type EcmpOptions, type EcmpDisruption, type EcmpTransition, type EcmpFlowMove, type ResilientDisruption } from './cluster/ecmp.js';
 export type { ServicesInput } from './cluster/slots.js';

@@ -17,6 +17,7 @@
 // after the change, or bound it.
 import { ValidationError } from '../errors.js';
 import { multipathHash, multipathUpperBounds, packetL4Hash, type Flow, type MultipathOptions, type PacketHash } from '../hash/multipath.js';
+import type { NextHop, Route } from '../rtnl/route-types.js';
 
 /** One path of an ECMP route: its identity (gateway, director name, nexthop id) and weight. */
 export interface EcmpPath {
@@ -123,6 +124,25 @@ function merge(segs: Segment[]): Segment[] {
     else out.push({ ...s });
   }
   return out;
+}
+
+/**
+ * The paths of a multipath route as read from the kernel (routes.list(), routes.get()), in the
+ * kernel's nexthop order: id 'GATEWAY' (or 'dev N' without one), its weight, dead ones not alive.
+ * A route over a nexthop group (`nhid`) has none here: read the group (nexthops.get) and use
+ * ecmpPathsOfGroup.
+ */
+export function ecmpPathsOfRoute(route: Pick<Route, 'nexthops' | 'gateway' | 'dev' | 'nhid' | 'dead'>): EcmpPath[] {
+  if (route === null || typeof route !== 'object') throw new ValidationError('route', route, 'must be a route read from the kernel');
+  if (route.nexthops?.length) return route.nexthops.map((n) => ({ id: n.gateway ?? `dev ${n.dev}`, weight: n.weight, alive: !n.dead }));
+  if (route.nhid !== undefined) throw new ValidationError('route.nhid', route.nhid, 'names a nexthop group: read it with nexthops.get() and use ecmpPathsOfGroup()');
+  return [{ id: route.gateway ?? `dev ${route.dev}`, weight: 1, alive: !route.dead }];
+}
+
+/** The members of a hash-threshold nexthop group (nexthops.get(id)) as paths: id = member nexthop id (use kind 'group'). */
+export function ecmpPathsOfGroup(group: Pick<NextHop, 'group' | 'id'>): EcmpPath[] {
+  if (!group || !Array.isArray(group.group)) throw new ValidationError('group', group, 'must be a nexthop group read from the kernel');
+  return group.group.map((m) => ({ id: m.id, weight: m.weight }));
 }
 
 /** The 31-bit hash the kernel compares for one flow (the packet's L4 hash >> 1 when it carries one under policy 1). */

@@ -4,7 +4,7 @@
 // itself is the judge in test/netns/cluster-ecmp.test.ts and test/ipvs/cluster-consistency.test.ts.
 import { describe, expect, it } from 'vitest';
 import { formatDisruption, predictDisruption } from '../../lib/cluster/disruption.js';
-import { HASH_SPACE, formatEcmpDisruption, predictEcmpDisruption, predictResilientDisruption } from '../../lib/cluster/ecmp.js';
+import { HASH_SPACE, ecmpPathsOfGroup, ecmpPathsOfRoute, formatEcmpDisruption, predictEcmpDisruption, predictResilientDisruption } from '../../lib/cluster/ecmp.js';
 import { SchedulerTable, multipathHash, multipathSelect, multipathUpperBounds, numberToIpv4 } from '../../lib/hash/index.js';
 import type { StateService } from '../../lib/format/state.js';
 
@@ -152,5 +152,16 @@ describe('predictResilientDisruption', () => {
     expect(q.movedBuckets).toBe(21);
     expect(q.flows![0]!.bucket).toBe(q.flows![0]!.hash % 64);
     expect(formatEcmpDisruption(p)[0]).toBe('ECMP (resilient): 21 of 64 buckets change nexthop (32.81%)');
+  });
+});
+
+describe('paths from kernel objects', () => {
+  it('ecmpPathsOfRoute / ecmpPathsOfGroup', () => {
+    expect(ecmpPathsOfRoute({ nexthops: [{ gateway: '10.0.0.2', dev: 3, weight: 2 }, { dev: 4, weight: 1, dead: true }] })).toEqual([
+      { id: '10.0.0.2', weight: 2, alive: true }, { id: 'dev 4', weight: 1, alive: false }]);
+    expect(ecmpPathsOfRoute({ gateway: '10.0.0.2', dev: 3 })).toEqual([{ id: '10.0.0.2', weight: 1, alive: true }]);
+    expect(() => ecmpPathsOfRoute({ nhid: 7 })).toThrow(/route\.nhid/);
+    expect(ecmpPathsOfGroup({ id: 9, group: [{ id: 1, weight: 1 }, { id: 2, weight: 3 }] })).toEqual([{ id: 1, weight: 1 }, { id: 2, weight: 3 }]);
+    expect(() => ecmpPathsOfGroup({ id: 1 } as never)).toThrow(/group/);
   });
 });
