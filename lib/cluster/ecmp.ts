@@ -139,10 +139,19 @@ export function ecmpPathsOfRoute(route: Pick<Route, 'nexthops' | 'gateway' | 'de
   return [{ id: route.gateway ?? `dev ${route.dev}`, weight: 1, alive: !route.dead }];
 }
 
-/** The members of a hash-threshold nexthop group (nexthops.get(id)) as paths: id = member nexthop id (use kind 'group'). */
-export function ecmpPathsOfGroup(group: Pick<NextHop, 'group' | 'id'>): EcmpPath[] {
+/**
+ * The members of a hash-threshold nexthop group (nexthops.get(id)) as paths, for kind 'group'.
+ * id = the member's nexthop id, or, with `nexthops` (nexthops.list()), its gateway: a routing
+ * daemon may rebuild the group from new nexthop objects, and the gateway is what stays.
+ */
+export function ecmpPathsOfGroup(group: Pick<NextHop, 'group' | 'id'>, nexthops?: readonly Pick<NextHop, 'id' | 'gateway' | 'dev'>[]): EcmpPath[] {
   if (!group || !Array.isArray(group.group)) throw new ValidationError('group', group, 'must be a nexthop group read from the kernel');
-  return group.group.map((m) => ({ id: m.id, weight: m.weight }));
+  const byId = new Map((nexthops ?? []).map((n) => [n.id, n]));
+  return group.group.map((m) => {
+    const n = byId.get(m.id);
+    if (nexthops && !n) throw new ValidationError('nexthops', m.id, 'must hold every member of the group (read it with nexthops.list())');
+    return { id: n ? n.gateway ?? `dev ${n.dev}` : m.id, weight: m.weight };
+  });
 }
 
 /** The 31-bit hash the kernel compares for one flow (the packet's L4 hash >> 1 when it carries one under policy 1). */

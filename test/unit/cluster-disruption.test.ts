@@ -163,5 +163,8 @@ describe('paths from kernel objects', () => {
     expect(() => ecmpPathsOfRoute({ nhid: 7 })).toThrow(/route\.nhid/);
     expect(ecmpPathsOfGroup({ id: 9, group: [{ id: 1, weight: 1 }, { id: 2, weight: 3 }] })).toEqual([{ id: 1, weight: 1 }, { id: 2, weight: 3 }]);
     expect(() => ecmpPathsOfGroup({ id: 1 } as never)).toThrow(/group/);
+    const members = [{ id: 1, gateway: '10.0.0.2', dev: 3 }, { id: 2, dev: 4 }];
+    expect(ecmpPathsOfGroup({ id: 9, group: [{ id: 1, weight: 1 }, { id: 2, weight: 3 }] }, members)).toEqual([{ id: '10.0.0.2', weight: 1 }, { id: 'dev 4', weight: 3 }]);
+    expect(() => ecmpPathsOfGroup({ id: 9, group: [{ id: 5, weight: 1 }] }, members)).toThrow(/nexthops/);
   });
 });
