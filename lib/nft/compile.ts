@@ -131,12 +131,13 @@ function ifnameBytes(field: string, v: unknown): Buffer {
   return wildcard ? Buffer.from(name) : Buffer.concat([Buffer.from(name), Buffer.alloc(IFNAMSIZ - Buffer.byteLength(name))]);
 }
 
+const MATCH_FIELDS = new Set(['protocol', 'source', 'destination', 'sourceSet', 'destinationSet', 'sourcePort', 'destinationPort', 'destinationPortSet', 'iif', 'oif', 'mark', 'ctState', 'ipVersion']);
+
 /** Compiles the match of a rule in table family `family` into expressions. */
 function compileMatch(match: NftMatch, family: NftFamily, field: string, out: ExprTuple[]): IpFamily | undefined {
   if (typeof match !== 'object' || match === null) throw new ValidationError(field, match, 'must be an object');
   const f = (k: string) => `${field}.${k}`;
-  const known = new Set(['protocol', 'source', 'destination', 'sourceSet', 'destinationSet', 'sourcePort', 'destinationPort', 'destinationPortSet', 'iif', 'oif', 'mark', 'ctState', 'ipVersion']);
-  for (const k of Object.keys(match)) if (!known.has(k)) throw new ValidationError(f(k), (match as Record<string, unknown>)[k], `is not a match field (known: ${[...known].join(', ')})`);
+  for (const k in match) if (!MATCH_FIELDS.has(k)) throw new ValidationError(f(k), (match as Record<string, unknown>)[k], `is not a match field (known: ${[...MATCH_FIELDS].join(', ')})`);
   let ipv: IpFamily | undefined = family === 'ip' ? 4 : family === 'ip6' ? 6 : undefined;
   const need = (k: string, v: IpFamily) => {
     if (ipv !== undefined && ipv !== v) throw new ValidationError(f(k), (match as Record<string, unknown>)[k], family === 'inet' ? `mixes IPv${v} with IPv${ipv} in one rule` : `must be IPv${ipv} in a '${family}' table`);

@@ -98,4 +98,6 @@ export interface NftNative {
   nftEncodeSetElems(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, set: string, keys: Uint8Array[]): void;
   nftEncodeDump(batch: NativeBatch, msg: number, family: number, table: string, name: string): void;
   nftDecode(buffer: Buffer, offset: number): NativeNftMessage;
+  /** The handle of an echoed NEWRULE (0 when absent). */
+  nftHandle(buffer: Buffer, offset: number): number;
 }

@@ -22,6 +22,8 @@ const NLM_F_APPEND = 0x800;
 const NLM_F_CREATE = 0x400;
 const NLM_F_EXCL = 0x200;
 const NFT_TABLE_F_DORMANT = 1;
+// Keys of at most 16 bytes take 28 bytes each in an element list: 1024 stay near 28 KiB.
+const ELEMENTS_PER_MESSAGE = 1024;
 
 // enum nf_inet_hooks (include/uapi/linux/netfilter.h).
 const HOOKS: Record<NftHook, number> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
@@ -195,8 +197,7 @@ export class NftTransaction {
     const keys = (spec.elements ?? []).map((e, i) => elementBytes(`set.elements[${i}]`, spec.type, e));
     const id = ++this.#setIds;
     this.#push(`addSet ${family} ${table} ${name}`, (b) => native.nftEncodeSet(b, NftMsg.NewSet, NLM_F_CREATE, familyNumber(family), table, name, 0, t[0], t[1], id));
-    if (keys.length > 0)
-      this.#push(`addElements ${family} ${table} ${name} x${keys.length}`, (b) => native.nftEncodeSetElems(b, NftMsg.NewSetElem, NLM_F_CREATE, familyNumber(family), table, name, keys));
+    this.#pushElements(NftMsg.NewSetElem, 'addElements', family, table, name, keys);
     return this;
   }
 
@@ -223,7 +224,18 @@ export class NftTransaction {
     if (!SET_TYPES[set.type]) throw new ValidationError('set.type', set.type, `must be one of ${Object.keys(SET_TYPES).join(', ')}`);
     if (!Array.isArray(elements) || elements.length === 0) throw new ValidationError('elements', elements, 'must be a non-empty array');
     const keys = elements.map((e, i) => elementBytes(`elements[${i}]`, set.type, e));
-    return this.#push(`${op} ${family} ${table} ${name} x${keys.length}`, (b) => native.nftEncodeSetElems(b, msg, msg === NftMsg.NewSetElem ? NLM_F_CREATE : 0, familyNumber(family), table, name, keys));
+    return this.#pushElements(msg, op, family, table, name, keys);
+  }
+
+  /** One message per ELEMENTS_PER_MESSAGE keys: an element list is one nest, below 64 KiB. */
+  #pushElements(msg: number, op: string, family: NftFamily, table: string, name: string, keys: Buffer[]): this {
+    for (let i = 0; i < keys.length; i += ELEMENTS_PER_MESSAGE) {
+      const part = keys.slice(i, i + ELEMENTS_PER_MESSAGE);
+      const range = keys.length > ELEMENTS_PER_MESSAGE ? ` [${i}..${i + part.length - 1}]` : '';
+      this.#push(`${op} ${family} ${table} ${name} x${part.length}${range}`, (b) =>
+        native.nftEncodeSetElems(b, msg, msg === NftMsg.NewSetElem ? NLM_F_CREATE : 0, familyNumber(family), table, name, part));
+    }
+    return this;
   }
 
   /**
@@ -246,8 +258,9 @@ export class NftTransaction {
 
 function echoedHandle(raw: RawOutcome, i: number): NftItemValue | undefined {
   for (const [off] of repliesOf(raw, i)) {
-    const m = native.nftDecode(raw.replies, off);
-    if (m.msg === NftMsg.NewRule && m.handle) return { handle: m.handle };
+    if (raw.replies.readUInt16LE(off + 4) !== ((NFNL_SUBSYS_NFTABLES << 8) | NftMsg.NewRule)) continue;
+    const handle = native.nftHandle(raw.replies, off);
+    if (handle) return { handle };
   }
   return undefined;
 }

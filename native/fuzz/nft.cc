@@ -15,5 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::ExpectDecodes<nft::Rule>(msg, len, nft::DecodeRule);
     fuzz::ExpectDecodes<nft::Set>(msg, len, nft::DecodeSet);
     fuzz::ExpectDecodes<nft::SetElems>(msg, len, nft::DecodeSetElems);
+    fuzz::ExpectDecodes<uint64_t>(msg, len, nft::DecodeRuleHandle);
   });
 }

@@ -17,7 +17,7 @@
 //  - ipvsadm forces a DR/tunnel destination's port to the service's port: the destinations here
 //    are NAT (-m) with their own ports, so mh's hash of the real server's port is exercised;
 //  - dh hashes the packet's destination address: through one VIP every flow lands on one server,
-//    so dh runs as a firewall-mark service over a /24 of VIPs (nft sets the mark).
+//    so dh runs as a firewall-mark service over a /24 of VIPs (an lvskit nf_tables rule sets the mark).
 // IPVS schedules locally generated connections too: the clients are a Node process inside the
 // namespace, bound to addresses of a /16 on lo; their SYNs leave through a dummy device and get
 // no answer (scheduling happens on the first packet). All children are asynchronous: long
@@ -26,7 +26,7 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ipvs, type ServiceKey } from '../../lib/index.js';
+import { Ipvs, Nft, type ServiceKey } from '../../lib/index.js';
 import { schedulerForService, type HashScheduler } from '../../lib/hash/index.js';
 import { createNetns, deleteNetns } from '../../lib/socket.js';
 import { skipUnless } from '../helpers/kernel.js';
@@ -120,7 +120,18 @@ describe.skipIf(skip)('IPVS scheduler predictions agree with the kernel', () => 
     await inNs('ip', 'link', 'add', 'rs0', 'type', 'dummy');
     await inNs('ip', 'addr', 'add', '10.9.0.254/24', 'dev', 'rs0');
     await inNs('ip', 'link', 'set', 'rs0', 'up');
-    await inNs('nft', `add table ip lvskit; add chain ip lvskit out { type filter hook output priority mangle; }; add rule ip lvskit out ip daddr ${DH_VIPS} meta mark set ${FWMARK}`);
+    // nft add table ip lvskit; add chain ip lvskit out { type filter hook output priority mangle; };
+    // add rule ip lvskit out ip daddr DH_VIPS meta mark set FWMARK
+    const nft = Nft.open({ netns: NS });
+    try {
+      await nft.replaceTable({
+        family: 'ip', name: 'lvskit',
+        chains: [{ name: 'out', hook: 'output', type: 'filter', priority: 'mangle' }],
+        rules: [{ chain: 'out', match: { destination: DH_VIPS }, setMark: FWMARK }],
+      });
+    } finally {
+      nft.close();
+    }
     ipvs = Ipvs.open({ netns: NS });
     client = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', CLIENT], { stdio: ['pipe', 'pipe', 'pipe'] });
     client.stderr.on('data', (d) => process.stderr.write(`client: ${d}`));

@@ -137,6 +137,16 @@ describe.skipIf(skip)('nf_tables (netns)', () => {
     expect(e).toMatchObject({ code: 'ENOENT', op: `deleteRule inet lvs sub handle ${handle}` });
   });
 
+  it('a set of 3,000 elements travels as one transaction of several element messages (an element list is one nest < 64 KiB)', async () => {
+    const elements = Array.from({ length: 3000 }, (_, i) => `172.16.${i >> 8}.${i & 255}`);
+    const report = await h.transaction().addSet({ family: 'inet', table: 'lvs', name: 'big', type: 'ipv4_addr', elements }).commit();
+    expect(report.items.length).toBe(1 + 3);
+    expect(report.sendCalls).toBe(1);
+    const got = await h.listElements({ family: 'inet', table: 'lvs', set: 'big', type: 'ipv4_addr' });
+    expect(new Set(got)).toEqual(new Set(elements));
+    await h.deleteSet({ family: 'inet', table: 'lvs', name: 'big' });
+  });
+
   it('a transaction with one bad item changes nothing and names the item', async () => {
     const before = ruleset(a.name);
     const tx = h.transaction()

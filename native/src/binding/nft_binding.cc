@@ -283,11 +283,18 @@ Napi::Value EncodeSetElemsJs(const Napi::CallbackInfo& info) {
   e.set = StrArg(info, 5, fn, "set");
   if (info.Length() <= 6 || !info[6].IsArray()) throw Napi::TypeError::New(env, "nftEncodeSetElems: keys must be an array");
   Napi::Array keys = info[6].As<Napi::Array>();
+  // The element list is one attribute nest, and nla_len is a u16: keep it below 64 KiB (the
+  // caller splits bigger lists across messages, as nft does).
+  size_t nestBytes = 4;
   for (uint32_t i = 0; i < keys.Length(); ++i) {
     Napi::Value k = keys.Get(i);
     if (!k.IsTypedArray() || k.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
       throw Napi::TypeError::New(env, "nftEncodeSetElems: keys[" + std::to_string(i) + "] must be a Uint8Array");
     Napi::Uint8Array a = k.As<Napi::Uint8Array>();
+    if (a.ByteLength() > 64) throw Napi::RangeError::New(env, "nftEncodeSetElems: a key is at most 64 bytes");
+    nestBytes += 4 + 4 + nl::Align4(4 + a.ByteLength());
+    if (nestBytes > 0xffff)
+      throw Napi::RangeError::New(env, "nftEncodeSetElems: " + std::to_string(keys.Length()) + " keys overflow one element list (64 KiB): split them across messages");
     e.keys.emplace_back(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
   }
   nft::EncodeSetElems(w, msg, flags, e);
@@ -398,6 +405,21 @@ Napi::Value DecodeJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// nftHandle(buffer, offset) -> the NFTA_RULE_HANDLE of an echoed NEWRULE, 0 when absent: what a
+// transaction needs from each echo, without building the whole rule object.
+Napi::Value HandleJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string_view b = BytesArg(info, 0, "nftHandle", "buffer");
+  uint32_t off = U32Arg(info, 1, "nftHandle", "offset");
+  if (off > b.size() || b.size() - off < sizeof(nlmsghdr))
+    throw Napi::RangeError::New(env, "nftHandle: offset " + std::to_string(off) + " leaves no room for a netlink header");
+  uint64_t handle = 0;
+  std::string err;
+  if (!nft::DecodeRuleHandle(reinterpret_cast<const uint8_t*>(b.data()) + off, b.size() - off, &handle, &err))
+    throw Napi::RangeError::New(env, "nftHandle: " + err);
+  return Napi::Number::New(env, static_cast<double>(handle));
+}
+
 }  // namespace
 
 void InitNft(Napi::Env env, Napi::Object exports) {
@@ -408,6 +430,7 @@ void InitNft(Napi::Env env, Napi::Object exports) {
   exports.Set("nftEncodeSetElems", Napi::Function::New<EncodeSetElemsJs>(env, "nftEncodeSetElems"));
   exports.Set("nftEncodeDump", Napi::Function::New<EncodeDumpJs>(env, "nftEncodeDump"));
   exports.Set("nftDecode", Napi::Function::New<DecodeJs>(env, "nftDecode"));
+  exports.Set("nftHandle", Napi::Function::New<HandleJs>(env, "nftHandle"));
 }
 
 }  // namespace lvskit

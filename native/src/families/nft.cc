@@ -458,6 +458,14 @@ bool DecodeRule(const uint8_t* msg, size_t len, Rule* out, std::string* err) {
   return Finish(a, err);
 }
 
+bool DecodeRuleHandle(const uint8_t* msg, size_t len, uint64_t* handle, std::string* err) {
+  Msg m;
+  if (!Header(msg, len, &m, err)) return false;
+  nl::Attrs a(m.attrs, m.attrsLen, NFTA_RULE_MAX, "NFT_MSG_NEWRULE");
+  *handle = Be64(a, NFTA_RULE_HANDLE);
+  return Finish(a, err);
+}
+
 bool DecodeSet(const uint8_t* msg, size_t len, Set* out, std::string* err) {
   Msg m;
   if (!Header(msg, len, &m, err)) return false;

@@ -139,5 +139,7 @@ bool DecodeChain(const uint8_t* msg, size_t len, Chain* out, std::string* err);
 bool DecodeRule(const uint8_t* msg, size_t len, Rule* out, std::string* err);
 bool DecodeSet(const uint8_t* msg, size_t len, Set* out, std::string* err);
 bool DecodeSetElems(const uint8_t* msg, size_t len, SetElems* out, std::string* err);
+// Only the handle of a NEWRULE message (0 when absent), skipping the expressions.
+bool DecodeRuleHandle(const uint8_t* msg, size_t len, uint64_t* handle, std::string* err);
 
 }  // namespace lvskit::nft
