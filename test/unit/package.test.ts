@@ -65,8 +65,10 @@ describe('package.json', () => {
     expect(pkg.gypfile).toBe(true);
     expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['node-gyp-build', 'node-addon-api']));
     expect(pkg.devDependencies).toHaveProperty('prebuildify');
-    // whatever the script is called (a script named "prebuild" also runs before every `npm run build`)
-    expect(Object.values(pkg.scripts).some((c) => /prebuildify --napi/.test(String(c)))).toBe(true);
+    // `npm pack` builds the prebuilds first (prepack: scripts/prebuild.sh, N-API, stripped, for
+    // linux-x64 and linux-arm64; a script named "prebuild" would also run before every `npm run build`)
+    expect(pkg.scripts.prepack).toBe('bash scripts/prebuild.sh');
+    expect(readFileSync(join(ROOT, 'scripts', 'prebuild.sh'), 'utf8')).toMatch(/prebuildify"?\s+\\?\s*--napi --strip/);
     expect(readFileSync(join(ROOT, 'lib', 'native.ts'), 'utf8')).toMatch(/node-gyp-build/);
   });
 
