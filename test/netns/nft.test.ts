@@ -8,6 +8,7 @@ import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { Nft } from '../../lib/nft/nft.js';
 import { BatchError } from '../../lib/batch.js';
 import { NetlinkError, ValidationError } from '../../lib/errors.js';
+import { createNetns, deleteNetns } from '../../lib/socket.js';
 import type { NftRuleSpec, NftTableDefinition } from '../../lib/nft/types.js';
 
 const skip = skipUnless('netns');
@@ -257,5 +258,35 @@ describe.skipIf(skip)('nf_tables marks steer routing (netns)', () => {
     send(9998, 3);
     const counted = (await h.listRules({ family: 'ip', table: 'mark', chain: 'post' })).map((r) => [r.match!.oif, r.packets]);
     expect(counted).toEqual([['d1', 3], ['d2', 5]]);
+  });
+});
+
+describe.skipIf(skip)('nf_tables handle edge cases (netns)', () => {
+  const ns = useNetns('lvskit-nftedge');
+
+  it('an empty namespace lists empty; concurrent calls on one handle queue and all land', async () => {
+    const h = Nft.open({ netns: ns.name });
+    try {
+      expect(await h.listTables()).toEqual([]);
+      expect(await h.listRules()).toEqual([]);
+      await h.replaceTable({ family: 'inet', name: 'q', chains: [{ name: 'c' }] });
+      const handles = await Promise.all(Array.from({ length: 20 }, (_, i) => h.addRule({ family: 'inet', table: 'q', chain: 'c', match: { mark: i }, verdict: 'return' })));
+      expect(new Set(handles).size).toBe(20);
+      expect((await h.listRules({ family: 'inet', table: 'q' })).map((r) => r.match!.mark)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      h.close();
+    }
+  });
+
+  it('a namespace deleted under an open handle is refused, not written to', async () => {
+    const name = `lvskit-nftgone-${process.pid}`;
+    createNetns(name);
+    const h = Nft.open({ netns: name });
+    deleteNetns(name);
+    try {
+      await expect(h.addTable({ family: 'ip', name: 't' })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringMatching(/was deleted or replaced/) });
+    } finally {
+      h.close();
+    }
   });
 });
