@@ -10,6 +10,8 @@ import { Ipvs, type ServiceKey } from '../../lib/ipvs/index.js';
 import { monitorHealth, type HealthEvent, type HealthMonitor, type HealthMonitorConfig, type EventSubscription } from '../../lib/health/index.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { nsExec, startNodeIn } from './ipvs-helpers.js';
+import { Rtnl } from '../../lib/rtnl/index.js';
+import { VipAnnouncer, drainDirector } from '../../lib/cluster/announce.js';
 
 const skip = skipUnless('ipvs');
 
@@ -62,6 +64,31 @@ s.on('close', () => process.exit(0));
 process.stdin.on('data', (d) => s.write(d));
 process.stdin.on('end', () => s.end());
 `;
+
+/** A client holding one connection to VIP:9000: send(line) resolves with the answer. */
+function holdConnection(ns: string): { send(line: string): Promise<string>; end(): void; kill(): void; connected: Promise<void> } {
+  const p = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', HOLDER, VIP], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: (() => void)[] = [];
+  p.stdout!.setEncoding('utf8');
+  p.stdout!.on('data', (d: string) => {
+    out += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  const seen = async (text: string) => {
+    while (!out.includes(text)) await new Promise<void>((res) => waiters.push(res));
+  };
+  return {
+    connected: seen('connected'),
+    send: async (line) => {
+      p.stdin!.write(`${line}\n`);
+      await seen(`:${line}`);
+      return out.slice(out.lastIndexOf('\n', out.indexOf(`:${line}`)) + 1, out.indexOf(`:${line}`));
+    },
+    end: () => p.stdin!.end(),
+    kill: () => p.kill(),
+  };
+}
 
 /** Reads events until one matches; fails (naming what it waited for and what came) after a generous bound. */
 async function waitFor(sub: EventSubscription<HealthEvent>, pred: (e: HealthEvent) => boolean, what: string, boundMs = 60_000): Promise<HealthEvent> {
@@ -284,5 +311,71 @@ describe.skipIf(skip)('health monitor drives IPVS (real servers in namespaces)',
     await monitor.stop();
     monitor = undefined;
     servers[0]!.kill('SIGUSR2');
+  });
+
+  it('withdraws the VIP while the service has no healthy destination and announces it again when one is healthy', async () => {
+    const rtnl = Rtnl.open({ netns: dir.name });
+    try {
+      const announcer = new VipAnnouncer({ vip: VIP, rtnl, method: 'route' });
+      monitor = monitorHealth(ipvs, config({ services: [{ service: WEB, announce: { rtnl, method: 'route' }, destinations: RS.map((address) => ({ address, port: 8080, weight: WEIGHT, forward: 'masq' as const })) }] }));
+      const sub = monitor.events();
+      await monitor.ready;
+      await waitFor(sub, (e) => e.type === 'announced', 'the first announcement');
+      expect(await announcer.isAnnounced()).toBe(true);
+      for (const p of servers) p!.kill('SIGUSR2'); // all sick
+      await waitFor(sub, (e) => e.type === 'withdrawn', 'the withdraw once no destination is healthy');
+      expect(await announcer.isAnnounced()).toBe(false);
+      expect(monitor.state().every((d) => !d.healthy)).toBe(true);
+      expect(monitor.announcements()).toEqual([{ vip: VIP, announced: false }]);
+      servers[2]!.kill('SIGUSR2'); // rs3 healthy again
+      await waitFor(sub, (e) => e.type === 'announced', 'the announcement once rs3 is healthy');
+      expect(await announcer.isAnnounced()).toBe(true);
+      expect(monitor.state().filter((d) => d.healthy).map((d) => d.address)).toEqual([RS[2]!]);
+      servers[0]!.kill('SIGUSR2');
+      servers[1]!.kill('SIGUSR2');
+      await monitor.stop();
+      monitor = undefined;
+      await announcer.withdraw({ keepLocal: false });
+    } finally {
+      rtnl.close();
+    }
+  });
+
+  it('drainDirector withdraws the VIP, waits for the connections and reports what was left', async () => {
+    const rtnl = Rtnl.open({ netns: dir.name });
+    try {
+      await ipvs.addDestination(HOLD, { address: RS[1]!, port: 9000, forward: 'masq', weight: 1 });
+      const announcer = new VipAnnouncer({ vip: VIP, rtnl, method: 'route' });
+      await announcer.announce();
+      const h = holdConnection(cli.name);
+      extra.push({ kill: () => h.kill() } as ChildProcess);
+      await h.connected;
+      expect(await h.send('a')).toBe('rs2');
+      const progress: number[] = [];
+      const draining = drainDirector({ announcer, ipvs, deadlineMs: 120_000, pollMs: 200, onProgress: (left) => progress.push(left) });
+      while (progress.length === 0) await new Promise((r) => setTimeout(r, 50));
+      expect(await announcer.isAnnounced()).toBe(false);
+      expect(await announcer.isLocal()).toBe(true);
+      expect(await h.send('b')).toBe('rs2'); // the drained director still serves it
+      h.end();
+      const report = await draining;
+      expect(report).toMatchObject({ vip: VIP, withdrew: true, connectionsAtStart: 1, connectionsLeft: 0, drained: true });
+      expect(report.services.map((x) => ('port' in x.service ? x.service.port : 0)).sort()).toEqual([80, 9000]);
+      console.log(`[drain] director drain: 1 held connection, ended by the client -> drained after ${report.waitedMs.toFixed(0)} ms`);
+
+      // A deadline: the connection outlives it and is reported.
+      await announcer.announce();
+      const h2 = holdConnection(cli.name);
+      extra.push({ kill: () => h2.kill() } as ChildProcess);
+      await h2.connected;
+      const cut = await drainDirector({ announcer, ipvs, services: [HOLD], deadlineMs: 1000, pollMs: 200 });
+      expect(cut).toMatchObject({ connectionsAtStart: 1, connectionsLeft: 1, drained: false });
+      expect(cut.services.map((x) => [x.service, x.connectionsLeft])).toEqual([[expect.objectContaining(HOLD), 1]]);
+      expect(await h2.send('c')).toBe('rs2'); // nothing was cut
+      h2.kill();
+      await announcer.withdraw({ keepLocal: false });
+    } finally {
+      rtnl.close();
+    }
   });
 });
