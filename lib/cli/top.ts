@@ -368,10 +368,10 @@ const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
 
 /**
  * The live view: reads a snapshot every interval (and at once after a key), draws it in place,
- * until q / Ctrl-C / a signal (or `maxFrames`). The terminal is restored however it ends, also
+ * until q / Esc / Ctrl-C / a signal (opts.signals false: no signal handlers). The terminal is restored however it ends, also
  * when a read throws (the error is rethrown after). Returns the exit status: 0, or 128 + signal.
  */
-export async function runTopLoop(read: () => Promise<TopSnapshot>, term: TopTerminal, view: TopView, opts: { maxFrames?: number; signals?: boolean } = {}): Promise<number> {
+export async function runTopLoop(read: () => Promise<TopSnapshot>, term: TopTerminal, view: TopView, opts: { signals?: boolean } = {}): Promise<number> {
   let snap: TopSnapshot | undefined;
   let quit: number | undefined;
   let wake: (() => void) | undefined;
@@ -385,6 +385,7 @@ export async function runTopLoop(read: () => Promise<TopSnapshot>, term: TopTerm
   };
   const onKey = (name: string, ctrl: boolean) => {
     if ((ctrl && (name === 'c' || name === 'd')) || name === 'q' || name === 'escape') return stopWith(0);
+    if (ctrl) return;
     const sort = (TOP_SORT_KEYS as Record<string, TopSort>)[name];
     if (sort !== undefined) v.sort = sort;
     else if (name === 'r') v.reverse = !v.reverse;
@@ -407,12 +408,11 @@ export async function runTopLoop(read: () => Promise<TopSnapshot>, term: TopTerm
   const signals = opts.signals !== false;
   if (signals) for (const [sig, h] of handlers) process.on(sig, h);
   process.once('exit', restoreOnce); // a process.exit() elsewhere still leaves a usable terminal
-  term.write(TERMINAL_ENTER);
-  term.start(onKey, draw);
   let timer: NodeJS.Timeout | undefined;
   try {
-    for (let frames = 0; quit === undefined; frames++) {
-      if (opts.maxFrames !== undefined && frames >= opts.maxFrames) break;
+    term.write(TERMINAL_ENTER);
+    term.start(onKey, draw);
+    while (quit === undefined) {
       snap = await read();
       if (quit !== undefined) break;
       draw();
