@@ -6,14 +6,15 @@
 //  - unconnected IPv4 UDP carries no hash (sk_txhash is 0): the header hash decides, and
 //    MultipathRoute.predict(flow) is exact; so does IPv6 UDP with net.ipv6.auto_flowlabels=0;
 //  - IPv4 TCP and connected UDP carry the socket's random txhash, and IPv6 UDP with an auto flow
-//    label carries the hash the sender set to make the label: the header hash predicts about 1/n
-//    (the label's bits did not predict the link either: the hash cannot be read off the wire);
+//    label carries the hash the sender set to make the label: the header hash predicts about 1/n;
 //  - policy 3 (custom fields) always hashes the headers: the same TCP flows are predicted exactly;
 //  - a TCP SYN that times out is re-sent with a new txhash (sk_rethink_txhash): the same
 //    connection hops links;
-//  - a hash we control: a tc BPF program on the router's input link sets skb->hash (bpf_set_hash,
-//    an L4 hash, as a NIC's RSS does) from the datagram's last 4 bytes: predict(flow, { l4Hash })
-//    and predict(flow, { rss }) (the Toeplitz hash a NIC would compute) are exact.
+//  - tc BPF on the router's input link: one program writes the skb->hash the router sees into the
+//    frame (predict(flow, { l4Hash }) with it is exact; the IPv6 auto flow label is
+//    bswap32(rol32(hash, 16)) & 0xfffff on little-endian machines: it lacks the top bits); another
+//    sets skb->hash (bpf_set_hash, an L4 hash, as a NIC's RSS does) from the datagram's last 4
+//    bytes: predict(flow, { l4Hash }) and predict(flow, { rss }) (Toeplitz) are exact.
 // Three namespaces this file creates (and deletes): client, router (3 equal nexthops), sink (the
 // VIPs on lo; an AF_PACKET sniffer, python3, reports the arrival link and the headers).
 import { execFileSync, spawn } from 'node:child_process';
@@ -102,14 +103,31 @@ const one = (i) => new Promise((resolve) => {
 })();
 `;
 
-// Loads a 15-instruction sched_cls program and pins it (python3 ctypes, bpf(2)): it reads the
+// Loads a small sched_cls program and pins it (python3 ctypes, bpf(2)). argv[2] 'set': reads the
 // frame's last 4 bytes (little-endian) and calls bpf_set_hash(skb, them), an L4 software hash.
+// 'read': writes the skb->hash the router sees into the frame's last 4 bytes (little-endian).
 const LOADER = `
 import ctypes, struct, sys, os
 libc = ctypes.CDLL(None, use_errno=True)
 def ins(code, dst=0, src=0, off=0, imm=0):
     return struct.pack("<BBhi", code, (src << 4) | dst, off, imm)
-prog = b"".join([
+read = b"".join([
+    ins(0xbf, 6, 1),              # r6 = r1 (skb)
+    ins(0x61, 7, 1, 68),          # r7 = skb->hash (struct __sk_buff, offset 68)
+    ins(0x63, 10, 7, -4),         # *(u32 *)(fp - 4) = r7
+    ins(0x61, 2, 1, 0),           # r2 = skb->len
+    ins(0xa5, 2, 0, 7, 46),       # if r2 < 46 goto out
+    ins(0x07, 2, 0, 0, -4),       # r2 -= 4
+    ins(0xbf, 3, 10),             # r3 = fp
+    ins(0x07, 3, 0, 0, -4),       # r3 = fp - 4
+    ins(0xb7, 4, 0, 0, 4),        # r4 = 4
+    ins(0xb7, 5, 0, 0, 0),        # r5 = 0 (flags)
+    ins(0xbf, 1, 6),              # r1 = skb
+    ins(0x85, 0, 0, 0, 9),        # bpf_skb_store_bytes(skb, off, fp - 4, 4, 0)
+    ins(0xb7, 0, 0, 0, 0),        # out: r0 = TC_ACT_OK
+    ins(0x95),                    # exit
+])
+prog = read if sys.argv[2] == "read" else b"".join([
     ins(0xbf, 6, 1),              # r6 = r1 (skb)
     ins(0x61, 2, 1, 0),           # r2 = skb->len
     ins(0xa5, 2, 0, 10, 46),      # if r2 < 46 goto out
@@ -252,26 +270,56 @@ describe.skipIf(!caps.ok)('forwarded packets under policy 1: the L4 hash they ca
     console.log(`packet-l4hash: IPv4 SYN retransmissions: ${seen.length} SYNs of ${bySport.size} connections; ${hopped} connections changed link between retransmissions`);
   });
 
-  describe('a hash the test controls: a tc BPF program on the router input sets skb->hash (bpf_set_hash, L4) from the last 4 bytes', () => {
+  describe('tc BPF on the router input: the hash the router sees, read out; then a hash the test controls (bpf_set_hash, L4)', () => {
     let bpf = { ok: false, why: '' };
+    /** Loads the 'read' or 'set' program and attaches it to the router's input link (replacing the other). */
+    const attach = (kind: 'read' | 'set') => execFileSync('ip', ['netns', 'exec', NS_R, 'sh', '-c',
+      `mount -t bpf bpf /sys/fs/bpf && python3 -c "$1" /sys/fs/bpf/lvskit-${kind} ${kind} && tc filter replace dev rin ingress pref 1 bpf da object-pinned /sys/fs/bpf/lvskit-${kind}`, 'sh', LOADER], { stdio: 'pipe' });
     beforeAll(() => {
       try {
-        execFileSync('ip', ['netns', 'exec', NS_R, 'sh', '-c',
-          'mount -t bpf bpf /sys/fs/bpf && python3 -c "$1" /sys/fs/bpf/lvskit-sethash && tc qdisc add dev rin clsact && tc filter add dev rin ingress bpf da object-pinned /sys/fs/bpf/lvskit-sethash', 'sh', LOADER], { stdio: 'pipe' });
+        // the programs rewrite frames of 46 bytes and more, neighbour discovery included: fixed neighbours on the client link
+        const mac = (ns: string, dev: string) => (JSON.parse(ipn(ns, '-j', 'link', 'show', dev)) as Array<{ address: string }>)[0]!.address;
+        ipn(NS_C, '-6', 'neigh', 'replace', '2001:db8:c::1', 'lladdr', mac(NS_R, 'rin'), 'dev', 'c0', 'nud', 'permanent');
+        ipn(NS_R, '-6', 'neigh', 'replace', '2001:db8:c::2', 'lladdr', mac(NS_C, 'c0'), 'dev', 'rin', 'nud', 'permanent');
+        execFileSync('ip', ['netns', 'exec', NS_R, 'tc', 'qdisc', 'add', 'dev', 'rin', 'clsact'], { stdio: 'pipe' });
+        attach('read');
         bpf = { ok: true, why: '' };
       } catch (e) {
-        bpf = { ok: false, why: `cannot load the tc BPF program: ${String((e as { stderr?: Buffer }).stderr ?? e).split('\n').slice(-3).join(' ')}` };
-        console.warn(`\n*** SKIPPING the controlled-hash tests: ${bpf.why} ***\n`);
+        bpf = { ok: false, why: `cannot load the tc BPF programs: ${String((e as { stderr?: Buffer }).stderr ?? e).split('\n').slice(-3).join(' ')}` };
+        console.warn(`\n*** SKIPPING the tc BPF tests: ${bpf.why} ***\n`);
       }
     });
     afterAll(() => {
-      try { ipn(NS_R, 'link', 'set', 'rin', 'up'); execFileSync('ip', ['netns', 'exec', NS_R, 'tc', 'qdisc', 'del', 'dev', 'rin', 'clsact'], { stdio: 'pipe' }); } catch { /* namespace gone */ }
+      try { execFileSync('ip', ['netns', 'exec', NS_R, 'tc', 'qdisc', 'del', 'dev', 'rin', 'clsact'], { stdio: 'pipe' }); } catch { /* namespace gone */ }
     });
+
+    it('UDP from local sockets (IPv4 connected: the txhash; IPv6): the router routes by the skb->hash it sees; the IPv6 auto flow label holds hash bits 0..15 and 24..27, not the top bits', async (ctx) => {
+      if (!bpf.ok) ctx.skip();
+      for (const mode of ['udpc4', 'udp6', 'udpc6'] as const) {
+        const seen = await sendAndSniff(mode, N, N);
+        expect(seen.length).toBe(N);
+        // the router's own hash, read where it routes: predict(flow, { l4Hash }) is exact
+        expect(seen.filter((p) => p.dev !== `p${route.predict({ src: p.src, dst: p.dst, sport: p.sport, dport: 9000, proto: 17 }, { l4Hash: p.tail })}`)).toEqual([]);
+        // ip6_make_flowlabel: (__force __be32)rol32(hash, 16) & IPV6_FLOWLABEL_MASK, a host-order
+        // value masked as if big-endian: on little-endian machines label = bswap32(rol32(h, 16)) & 0xfffff
+        const bswap = (x: number) => (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+        const labelOf = (h: number) => bswap(((h << 16) | (h >>> 16)) >>> 0) & 0xfffff;
+        if (mode === 'udpc4') {
+          expect(new Set(seen.map((p) => p.tail)).size).toBeGreaterThan(N / 2); // one random txhash per socket
+          console.log(`packet-l4hash: ${mode}: ${N} of ${N} routed by the skb->hash (the socket's txhash) read at the router`);
+          continue;
+        }
+        expect(seen.filter((p) => p.label !== labelOf(p.tail))).toEqual([]);
+        console.log(`packet-l4hash: ${mode}: ${N} of ${N} routed by the skb->hash read at the router; every auto flow label = bswap32(rol32(hash, 16)) & 0xfffff (hash bits 0..15 and 24..27: the top 4 bits, which pick the path, are not on the wire)`);
+      }
+    });
+
     const rand32 = () => (Math.random() * 2 ** 32) >>> 0;
 
     for (const family of [4, 6] as const) {
       it(`IPv${family} UDP: predict(flow, { l4Hash }) names the link of every datagram; the header hash does not`, async (ctx) => {
         if (!bpf.ok) ctx.skip();
+        attach('set');
         const tags = Array.from({ length: N }, rand32);
         const seen = await sendAndSniff(family === 4 ? 'udp4' : 'udp6', N, N, 4, tags);
         expect(seen.length).toBe(N);
