@@ -2,7 +2,7 @@
 // and deletes it. Wired into lib/cli/run.ts as a verb: (args, netns, io) -> exit code.
 import { Conntrack, type ConntrackEntry, type ConntrackFilter, type ConntrackProtocol } from '../conntrack/conntrack.js';
 import { LvskitError } from '../errors.js';
-import type { CliIO } from './run.js';
+import type { CliIO } from './io.js';
 
 export const CONNTRACK_HELP = `usage: lvskit [--netns NS] conntrack -L|-D [options]
   -L, --dump            list entries (conntrack -L)

@@ -1,11 +1,13 @@
 // Help text of every lvskit verb (`lvskit help VERB`, `lvskit VERB --help`).
 
 import { MAX_INPUT_BYTES, MAX_LINE_BYTES } from './input.js';
+import { NFT_HELP } from './nft.js';
+import { CONNTRACK_HELP } from './conntrack.js';
 
 const MAX_INPUT_TEXT = `${MAX_INPUT_BYTES / 2 ** 20} MiB`;
 const MAX_LINE_TEXT = `${MAX_LINE_BYTES / 2 ** 10} KiB`;
 
-export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'top', 'help', 'version'] as const;
+export const VERBS = ['ipvsadm', 'apply', 'diff', 'save', 'restore', 'addr', 'route', 'top', 'nft', 'conntrack', 'help', 'version'] as const;
 export type Verb = (typeof VERBS)[number];
 
 const COMMON = `Global options (any verb):
@@ -113,6 +115,12 @@ ${COMMON}`,
        lvskit route list [table N]
 
 Adds, replaces, deletes or lists routes (as 'ip route'). DST is NET/LEN or 'default'.
+${COMMON}`,
+  nft: `${NFT_HELP}
+Exit status: 0 done; 1 the kernel refused (nothing of that table changed); 2 bad usage or file.
+${COMMON}`,
+  conntrack: `${CONNTRACK_HELP}
+Exit status: 0 done; 1 the kernel refused; 2 bad usage.
 ${COMMON}`,
   top: `usage: lvskit top [-d SECONDS] [--sort KEY] [-r] [--health FILE]
        lvskit top --once | --json [--count N] | --count N

@@ -1,11 +1,11 @@
 // `lvskit nft ...`: nf_tables tables owned by lvskit, as JSON definitions (no rule language).
-// Wired into lib/cli/run.ts as a verb: (args, netns, io) -> exit code.
+// A verb of lib/cli/run.ts: (args, netns, io) -> exit code.
 import { Nft } from '../nft/nft.js';
 import type { NftFamily, NftTableDefinition } from '../nft/types.js';
 import { BatchError } from '../batch.js';
 import { LvskitError } from '../errors.js';
 import { MAX_INPUT_BYTES, readBounded } from './input.js';
-import type { CliIO } from './run.js';
+import type { CliIO } from './io.js';
 
 export const NFT_HELP = `usage: lvskit [--netns NS] nft COMMAND
   nft list [tables|chains|rules|sets] [--family F] [--table T] [--chain C]

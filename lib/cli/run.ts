@@ -17,21 +17,13 @@ import { apply, readState, ApplyError, type ApplyResult } from '../apply/apply.j
 import { PlanError } from '../apply/plan.js';
 import { HELP, VERBS, type Verb } from './help.js';
 import { InputError, readBounded } from './input.js';
+import { nftCommand } from './nft.js';
+import { conntrackCommand } from './conntrack.js';
 import { clip } from '../format/excerpt.js';
 import { connectionsTitle, formatConnection, formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
 
-export interface CliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** The bytes of FILE, or of standard input for '-', as they come (read with readBounded). */
-  input(path: string): AsyncIterable<Uint8Array>;
-  /** Whether stderr is a terminal (progress bars). */
-  isTTY: boolean;
-  openIpvs(netns: string | undefined): Ipvs;
-  openRtnl(netns: string | undefined): Rtnl;
-}
-
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+import { EXIT, type CliIO } from './io.js';
+export { EXIT, type CliIO } from './io.js';
 
 /** FILE ('-': stdin) as text, read in bounded pieces (lib/cli/input.ts: InputError past the limits). */
 function readText(io: CliIO, file: string): Promise<string> {
@@ -117,6 +109,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         return await routeVerb(v.args, netns, io);
       case 'top':
         return await (await import('./top.js')).topVerb(v.args, netns, io);
+      case 'nft':
+        return await nftCommand(v.args, netns, io);
+      case 'conntrack':
+        return await conntrackCommand(v.args, netns, io);
     }
   } catch (e) {
     return report(e, io, verb);

@@ -71,6 +71,16 @@ describe('help', () => {
     });
   }
 
+  it('nft and conntrack are verbs: bad usage exits 2 before any kernel is opened', async () => {
+    const a = io();
+    expect(await runCli(['conntrack', '-L', '--dport', 'x'], a)).toBe(2);
+    expect(a.err).toMatch(/--dport needs a port/);
+    const b = io();
+    expect(await runCli(['nft'], b)).toBe(2);
+    expect(b.out).toContain('usage: lvskit [--netns NS] nft');
+    expect([...a.opened, ...b.opened]).toEqual([]);
+  });
+
   it('every ipvsadm option is in the ipvsadm help', () => {
     for (const o of IPVSADM_OPTIONS) {
       if (['list', 'sort', 'help', 'version', 'ipv6', 'clear', 'numeric', 'connection'].includes(o.long)) continue;
