@@ -16,3 +16,5 @@ export { compareDirectors, compareDirectorHandles, formatDirectorComparison, typ
 export { predictDisruption, formatDisruption, type IpvsFlow, type DisruptionOptions, type DisruptionPrediction, type ServiceDisruption, type FlowMove } from './cluster/disruption.js';
 export { predictEcmpDisruption, predictResilientDisruption, formatEcmpDisruption, ecmpFlowHash, ecmpPathsOfRoute, ecmpPathsOfGroup, HASH_SPACE, type EcmpPath, type EcmpFlow, type EcmpOptions, type EcmpDisruption, type EcmpTransition, type EcmpFlowMove, type ResilientDisruption } from './cluster/ecmp.js';
 export type { ServicesInput } from './cluster/slots.js';
+export * from './health/index.js';
+export { VipAnnouncer, announceVip, withdrawVip, drainDirector, type AnnounceOptions, type DrainDirectorOptions, type DirectorDrainReport } from './cluster/announce.js';
