@@ -15,6 +15,8 @@
 //    bswap32(rol32(hash, 16)) & 0xfffff on little-endian machines: it lacks the top bits); another
 //    sets skb->hash (bpf_set_hash, an L4 hash, as a NIC's RSS does) from the datagram's last 4
 //    bytes: predict(flow, { l4Hash }) and predict(flow, { rss }) (Toeplitz) are exact.
+//    The programs are loaded with bpf(2) from python3 and pinned in a bpffs mounted inside `ip netns
+//    exec`'s private mount namespace (gone when it exits: nothing is pinned on the host).
 // Three namespaces this file creates (and deletes): client, router (3 equal nexthops), sink (the
 // VIPs on lo; an AF_PACKET sniffer, python3, reports the arrival link and the headers).
 import { execFileSync, spawn } from 'node:child_process';
