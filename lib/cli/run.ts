@@ -18,6 +18,7 @@ import { PlanError } from '../apply/plan.js';
 import { HELP, VERBS, type Verb } from './help.js';
 import { InputError, readBounded } from './input.js';
 import { nftCommand } from './nft.js';
+import { formatDisruption, predictDisruption, type DisruptionPrediction } from '../cluster/disruption.js';
 import { conntrackCommand } from './conntrack.js';
 import { clip } from '../format/excerpt.js';
 import { connectionsTitle, formatConnection, formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
@@ -448,7 +449,13 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
       throw e;
     }
     bar.end();
-    printResult(io, result, values.json === true, dryRun, values.quiet === true);
+    // apply --dry-run also says which flows the IPVS change would move (lib/cluster/disruption.ts):
+    // the kernel's tables now against the tables the plan leaves (nothing was sent)
+    const disruption =
+      verb === 'apply' && dryRun && ipvs && desired.services && result.changes.length
+        ? predictDisruption(await ipvs.listAll(), desired, { plan: { order: order as 'auto' } })
+        : undefined;
+    printResult(io, result, values.json === true, dryRun, values.quiet === true, undefined, disruption);
     if (verb === 'diff') return result.changes.length ? EXIT.failed : EXIT.ok;
     return EXIT.ok;
   } finally {
@@ -481,7 +488,7 @@ const STATE_WORD: Record<ChangeState, string> = { applied: '', failed: 'FAILED '
  * not sent (a batch stopped before it) or unknown (sent, but the answer was lost with the
  * socket), in the text and in the JSON, so nothing unsent is ever shown as applied.
  */
-function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, quiet: boolean, rolledBack?: boolean): void {
+function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, quiet: boolean, rolledBack?: boolean, disruption?: DisruptionPrediction): void {
   const states = dryRun ? [] : changeStates(r);
   const pick = (s: ChangeState) => states.flatMap((x, i) => (x.state === s ? [i] : []));
   if (json) {
@@ -496,6 +503,7 @@ function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, 
       drained: r.drained,
     };
     if (rolledBack !== undefined) out.rolledBack = rolledBack;
+    if (disruption) out.disruption = disruption;
     io.stdout(JSON.stringify(out, null, 2) + '\n');
     return;
   }
@@ -507,6 +515,7 @@ function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, 
       if (out.length >= 65536) (io.stdout(out), (out = ''));
     }
     io.stdout(out + (r.changes.length ? '' : 'no differences\n'));
+    if (disruption?.services.length) io.stdout(`predicted disruption (IPVS, new and re-scheduled connections):\n${formatDisruption(disruption).map((l) => `  ${l}\n`).join('')}`);
     return;
   }
   let out = '';

@@ -4,15 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { planChanges, PlanError, describeOp, DEFAULT_MAX_DELETE_SHARE } from '../../lib/apply/plan.js';
 import type { LvsState, StateService } from '../../lib/format/state.js';
-import { runCli, type CliIO } from '../../lib/cli/run.js';
+import { runCli } from '../../lib/cli/run.js';
 import { readBounded, InputError, MAX_LINE_BYTES } from '../../lib/cli/input.js';
 import { parseRules, RulesParseError } from '../../lib/format/ipvsadm.js';
 import { escapeControls, excerpt } from '../../lib/format/excerpt.js';
 import { parseStateJson } from '../../lib/format/state.js';
 import { ipv6ToWords } from '../../lib/hash/addr.js';
 import { ValidationError } from '../../lib/errors.js';
-import { Ipvs } from '../../lib/ipvs/client.js';
-import { textChunks } from '../helpers/cli.js';
+import { fakeCli, textChunks } from '../helpers/cli.js';
 
 const svc = (i: number, dests = 2): StateService => ({
   key: { protocol: 'tcp', address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 80 },
@@ -220,31 +219,3 @@ describe('echoed input is escaped and cut', () => {
     expect(new ValidationError('name', 'z'.repeat(1_000_000), 'is bad').message.length).toBeLessThan(400);
   });
 });
-
-// ---- a CLI whose handles answer from a state in memory ---------------------------------------
-
-function fakeCli(stdin: string, state: LvsState) {
-  const x = { out: '', err: '', sent: [] as string[], io: undefined as unknown as CliIO };
-  // an Ipvs as far as apply() can tell (instanceof), answering from `state`
-  const ipvs = Object.assign(Object.create(Ipvs.prototype) as object, {
-    listAll: async () => (state.services ?? []).map((s) => ({ ...s, destinations: s.destinations ?? [] })),
-    getTimeouts: async () => ({ tcp: 900, tcpFin: 120, udp: 300 }),
-    listDaemons: async () => [],
-    batch: () => {
-      x.sent.push('batch');
-      throw new Error('nothing may be sent');
-    },
-    close: () => {},
-  });
-  x.io = {
-    stdout: (t) => void (x.out += t),
-    stderr: (t) => void (x.err += t),
-    input: () => textChunks(stdin),
-    isTTY: false,
-    openIpvs: () => ipvs as never,
-    openRtnl: () => {
-      throw new Error('no rtnl in this test');
-    },
-  };
-  return x;
-}
