@@ -28,6 +28,9 @@ describe('apply --dry-run predicts the disruption of the IPVS side', () => {
     expect(s.status).toBe('predicted');
     expect(s.movedSlots! / s.totalSlots!).toBeGreaterThan(0.3); // the removed server's slots, at least
     expect(x.out).toContain(`  ${s.note}\n`);
+    // the lines docs/cli.md quotes
+    expect(x.out).toContain('  tcp 192.0.2.10:80 mh: 1373 of 4093 slots change real server (33.55%)\n');
+    expect(x.out).toContain('    moves: 10.0.0.13:80 -> 10.0.0.11:80 685, 10.0.0.13:80 -> 10.0.0.12:80 679, 10.0.0.11:80 -> 10.0.0.12:80 6, 10.0.0.12:80 -> 10.0.0.11:80 3\n');
 
     const j = fakeCli(JSON.stringify(desired), current);
     expect(await runCli(['apply', '-', '--dry-run', '--json'], j.io)).toBe(0);
