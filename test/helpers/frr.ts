@@ -45,19 +45,25 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Starts zebra and `daemons` (e.g. ['ospfd'] or ['bgpd']) with `config` in namespace `ns`. */
-export async function startFrr(ns: string, root: string, name: string, config: string, daemons: string[]): Promise<FrrInstance> {
+/**
+ * Starts zebra, then each other daemon of `configs` (e.g. { ospfd: '...', bgpd: '...' }), in
+ * namespace `ns`. Each daemon reads its own file: a daemon started with -f on a shared file takes
+ * the lines of sections it does not know (`router bgp` for ospfd) as its own in the section
+ * before (a `redistribute` under `router bgp` would land in `router ospf`).
+ */
+export async function startFrr(ns: string, root: string, name: string, configs: Record<string, string>): Promise<FrrInstance> {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'frr.conf'), `hostname ${name}\nlog file ${join(dir, 'frr.log')}\n${config}\n`);
+  const daemons = Object.keys(configs).filter((d) => d !== 'zebra');
+  for (const d of ['zebra', ...daemons]) writeFileSync(join(dir, `${d}.conf`), `hostname ${name}\nlog file ${join(dir, 'frr.log')}\n${configs[d] ?? ''}\n`);
   writeFileSync(join(dir, 'vtysh.conf'), '');
   const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim());
   chownSync(root, uid, gid);
   chownSync(dir, uid, gid);
   for (const f of readdirSync(dir)) chownSync(join(dir, f), uid, gid);
-  const common = ['-d', '-N', name, '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-f', join(dir, 'frr.conf'), '-u', 'frr', '-g', 'frr'];
-  const run = (d: string) => execFileSync('ip', ['netns', 'exec', ns, join(FRR_DIR, d), ...common, '-i', join(dir, `${d}.pid`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const common = ['-d', '-N', name, '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '-u', 'frr', '-g', 'frr'];
+  const run = (d: string) => execFileSync('ip', ['netns', 'exec', ns, join(FRR_DIR, d), ...common, '-f', join(dir, `${d}.conf`), '-i', join(dir, `${d}.pid`)], { stdio: ['ignore', 'ignore', 'pipe'] });
   const instance: FrrInstance = {
     name,
     dir,
