@@ -234,6 +234,7 @@ function numberIn(s: string, lo: number, hi: number): number | undefined {
 
 /** inet_aton: 1 to 4 parts, each decimal, 0octal or 0xhex; the last part fills the remaining bytes. */
 export function inetAton(s: string): string | undefined {
+  if (isPlainDottedQuad(s)) return s; // its own canonical form; rules files are mostly these
   const parts = s.split('.');
   if (parts.length < 1 || parts.length > 4) return undefined;
   const vals: number[] = [];
@@ -252,6 +253,38 @@ export function inetAton(s: string): string | undefined {
   const bytes = [...vals];
   for (let i = restBytes - 1; i >= 0; i--) bytes.push(Math.floor(last / 2 ** (8 * i)) % 256);
   return bytes.join('.');
+}
+
+/**
+ * Whether `s` is four decimal parts 0..255 with no leading zero ('10.0.0.1'): inet_aton reads it
+ * as written. Checked without allocating: a rules file has two addresses on most lines.
+ */
+function isPlainDottedQuad(s: string): boolean {
+  let dots = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0) return false;
+      dots++;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57) return false;
+    if (digits === 1 && v === 0) return false; // a leading zero: octal to inet_aton
+    v = v * 10 + (c - 48);
+    digits++;
+    if (v > 255) return false;
+  }
+  return digits > 0 && dots === 3;
+}
+
+/** Every IPv6 text has at least two colons ('::', 'a::', '1:2:3:4:5:6:7:8'): fewer cannot be one. */
+function mayBeIPv6(s: string): boolean {
+  const c = s.indexOf(':');
+  return c >= 0 && s.indexOf(':', c + 1) >= 0;
 }
 
 interface ParsedHostPort {
@@ -276,7 +309,7 @@ function parseHostPort(buf: string, protocol: Protocol | undefined, resolver: Na
   }
   let address: string | undefined;
   let family: AddressFamily;
-  if (parseIPv6(host)) {
+  if (mayBeIPv6(host) && parseIPv6(host)) {
     address = canonicalAddress(host)!;
     family = 'inet6';
   } else {
