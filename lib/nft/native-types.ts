@@ -38,7 +38,8 @@ export const enum ExprKind {
 }
 
 /**
- * One expression to encode: [kind, n0..n6, b0, b1, s]. Per kind (nft_binding.cc ExprFromTuple):
+ * One expression to encode: [kind, n0..n6, b0, b1, s], packed by compile.ts packExprs. Per kind
+ * (nft_binding.cc ExprFromFields):
  * payload (base, offset, len, dreg); cmp (sreg, op; b0 data); bitwise (sreg, dreg, len; b0 mask,
  * b1 xor); range (sreg, op; b0 from, b1 to); meta (key, dreg, sreg); ct (key, dreg, dir or -1);
  * immediate (dreg, verdict code when dreg is 0; b0 value; s chain); lookup (sreg, flags; s set);
@@ -93,7 +94,8 @@ export interface NativeNftMessage {
 export interface NftNative {
   nftEncodeTable(batch: NativeBatch, msg: number, nlFlags: number, family: number, name: string, flags: number): void;
   nftEncodeChain(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, name: string, hooknum: number, priority: number, type: string, policy: number): void;
-  nftEncodeRule(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, chain: string, handle: number, position: number, exprs: ExprTuple[]): void;
+  /** exprs: the packed expression list (compile.ts packExprs of ExprTuple[]). */
+  nftEncodeRule(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, chain: string, handle: number, position: number, exprs: Uint8Array): void;
   nftEncodeSet(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, name: string, flags: number, keyType: number, keyLen: number, id: number): void;
   nftEncodeSetElems(batch: NativeBatch, msg: number, nlFlags: number, family: number, table: string, set: string, keys: Uint8Array[]): void;
   nftEncodeDump(batch: NativeBatch, msg: number, family: number, table: string, name: string): void;

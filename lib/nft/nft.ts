@@ -8,8 +8,8 @@ import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { BatchError, reportOf, repliesOf, throwIfFailed, type BatchReport } from '../batch.js';
 import { ValidationError } from '../errors.js';
 import type { NativeBatch, RawOutcome } from '../addon-types.js';
-import { NftMsg, type ExprTuple, type NativeNftMessage } from './native-types.js';
-import { FAMILIES, FAMILY_NAMES, checkFamily, checkName, compileRule, decompileRule, elementBytes, elementValue } from './compile.js';
+import { NftMsg, type NativeNftMessage } from './native-types.js';
+import { FAMILIES, FAMILY_NAMES, checkFamily, checkName, compileRule, decompileRule, elementBytes, elementValue, packExprs } from './compile.js';
 import type {
   NftChain, NftChainSpec, NftFamily, NftHook, NftRule, NftRuleBody, NftRuleSpec, NftSet, NftSetSpec, NftSetType, NftTable, NftTableDefinition,
   NftTableSpec,
@@ -22,6 +22,7 @@ const NLM_F_APPEND = 0x800;
 const NLM_F_CREATE = 0x400;
 const NLM_F_EXCL = 0x200;
 const NFT_TABLE_F_DORMANT = 1;
+const NO_EXPRS = new Uint8Array(0);
 // Keys of at most 16 bytes take 28 bytes each in an element list: 1024 stay near 28 KiB.
 const ELEMENTS_PER_MESSAGE = 1024;
 
@@ -46,6 +47,14 @@ export interface NftOptions {
   netns?: NetnsSpec;
   /** Receive buffer of the socket in bytes. Default 32 MiB. */
   receiveBufferBytes?: number;
+}
+
+export interface NftTransactionOptions {
+  /**
+   * Return each new rule's handle as its item's value (the kernel echoes every new rule:
+   * NLM_F_ECHO). Default true; false halves what the kernel sends back for big transactions.
+   */
+  handles?: boolean;
 }
 
 /** What one item of a transaction returned: the handle the kernel gave a new rule. */
@@ -105,12 +114,14 @@ function chainArgs(field: string, c: NftChainSpec): [hook: number, priority: num
 export class NftTransaction {
   readonly #socket: NetlinkSocket;
   readonly #ops: Op[] = [];
+  readonly #echo: boolean;
   #setIds = 0;
   #committed = false;
 
   /** @internal */
-  constructor(socket: NetlinkSocket) {
+  constructor(socket: NetlinkSocket, options: NftTransactionOptions = {}) {
     this.#socket = socket;
+    this.#echo = options.handles !== false;
   }
 
   get length(): number {
@@ -166,9 +177,9 @@ export class NftTransaction {
   addRule(spec: NftRuleSpec, options: { insert?: boolean } = {}): this {
     const { family, table } = tableOf('rule', spec);
     const chain = checkName('rule.chain', spec.chain);
-    const exprs: ExprTuple[] = compileRule(spec, family);
+    const exprs = packExprs(compileRule(spec, family));
     return this.#push(`addRule ${family} ${table} ${chain}`, (b) =>
-      native.nftEncodeRule(b, NftMsg.NewRule, NLM_F_CREATE | NLM_F_ECHO | (options.insert ? 0 : NLM_F_APPEND), familyNumber(family), table, chain, -1, -1, exprs));
+      native.nftEncodeRule(b, NftMsg.NewRule, NLM_F_CREATE | (this.#echo ? NLM_F_ECHO : 0) | (options.insert ? 0 : NLM_F_APPEND), familyNumber(family), table, chain, -1, -1, exprs));
   }
 
   /** Equivalent to `nft delete rule FAMILY TABLE CHAIN handle H`. */
@@ -177,14 +188,14 @@ export class NftTransaction {
     const chain = checkName('rule.chain', spec.chain);
     if (!Number.isSafeInteger(spec.handle) || spec.handle <= 0) throw new ValidationError('rule.handle', spec.handle, 'must be a positive integer (a handle from listRules or addRule)');
     return this.#push(`deleteRule ${family} ${table} ${chain} handle ${spec.handle}`, (b) =>
-      native.nftEncodeRule(b, NftMsg.DelRule, 0, familyNumber(family), table, chain, spec.handle, -1, []));
+      native.nftEncodeRule(b, NftMsg.DelRule, 0, familyNumber(family), table, chain, spec.handle, -1, NO_EXPRS));
   }
 
   /** Deletes every rule of a chain (or of the whole table). Equivalent to `nft flush chain ...` / `nft flush table ...`. */
   flush(spec: { family: NftFamily; table: string; chain?: string }): this {
     const { family, table } = tableOf('flush', spec);
     const chain = spec.chain === undefined ? '' : checkName('flush.chain', spec.chain);
-    return this.#push(`flush ${family} ${table}${chain ? ` ${chain}` : ''}`, (b) => native.nftEncodeRule(b, NftMsg.DelRule, 0, familyNumber(family), table, chain, -1, -1, []));
+    return this.#push(`flush ${family} ${table}${chain ? ` ${chain}` : ''}`, (b) => native.nftEncodeRule(b, NftMsg.DelRule, 0, familyNumber(family), table, chain, -1, -1, NO_EXPRS));
   }
 
   /** Equivalent to `nft add set inet t s { type ipv4_addr; elements = { ... } }`. */
@@ -296,8 +307,9 @@ export class Nft {
   }
 
   /** A new, empty atomic transaction on this handle. */
-  transaction(): NftTransaction {
-    return new NftTransaction(this.#socket);
+  transaction(options: NftTransactionOptions = {}): NftTransaction {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('options', options, 'must be an object');
+    return new NftTransaction(this.#socket, options);
   }
 
   async #one(build: (t: NftTransaction) => void): Promise<NftItemValue | undefined> {
@@ -366,13 +378,14 @@ export class Nft {
   }
 
   /**
-   * Installs `def` as the whole content of its table, atomically: in one transaction the table is
+   * Installs `def` as the whole content of its table, atomically (rule handles are returned only
+   * with `{ handles: true }`: listRules reads them): in one transaction the table is
    * added (so the delete cannot fail), deleted with everything in it, and re-created with its
    * chains, sets, elements and rules. Packets see the old table or the new one, never a mix.
    * Equivalent to `nft -f` of "table T; delete table T; table T { ... }".
    */
-  async replaceTable(def: NftTableDefinition): Promise<BatchReport<NftItemValue>> {
-    const t = this.transaction();
+  async replaceTable(def: NftTableDefinition, options: NftTransactionOptions = {}): Promise<BatchReport<NftItemValue>> {
+    const t = this.transaction({ handles: options.handles ?? false });
     const family = checkFamily('table.family', def?.family);
     const name = checkName('table.name', def.name);
     t.addTable({ family, name }).deleteTable({ family, name });

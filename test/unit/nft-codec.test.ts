@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native.js';
-import { compileRule, decompileRule } from '../../lib/nft/compile.js';
+import { compileRule, decompileRule, packExprs } from '../../lib/nft/compile.js';
 import type { NftRuleBody } from '../../lib/nft/types.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/nft/${name}`, import.meta.url));
@@ -51,7 +51,7 @@ describe('nf_tables codec (captured bytes)', () => {
 
   it("lvskit's encoding of the same rule decodes to the same typed rule (nft shortens some loads: equal meaning, not equal bytes)", () => {
     const batch = new native.NativeBatch();
-    native.nftEncodeRule(batch, 6, 0x400 | 0x800, 1, 't', 'c', -1, -1, compileRule(typed, 'inet'));
+    native.nftEncodeRule(batch, 6, 0x400 | 0x800, 1, 't', 'c', -1, -1, packExprs(compileRule(typed, 'inet')));
     const bytes = batch.bytes();
     expect(messages(bytes)).toEqual([{ type: (10 << 8) | 6, flags: 0xc00, off: 0, len: bytes.length }]);
     const mine = native.nftDecode(bytes, 0);
@@ -107,6 +107,8 @@ describe('nf_tables codec (captured bytes)', () => {
     b.writeUInt16LE(16, 4);
     expect(() => native.nftDecode(b, 0)).toThrow(/nftDecode: message type 16 is not an nf_tables message/);
     expect(() => native.nftDecode(b, 8)).toThrow(RangeError);
-    expect(() => native.nftEncodeRule(new native.NativeBatch(), 6, 0, 1, 't', 'c', -1, -1, [[99, 0, 0, 0, 0, 0, 0, 0, null, null, ''] as never])).toThrow(/exprs\[0\] has unknown kind 99/);
+    expect(() => native.nftEncodeRule(new native.NativeBatch(), 6, 0, 1, 't', 'c', -1, -1, packExprs([[99, 0, 0, 0, 0, 0, 0, 0, null, null, ''] as never]))).toThrow(/exprs\[0\] has unknown kind 99/);
+    const good = packExprs(compileRule(typed, 'inet'));
+    expect(() => native.nftEncodeRule(new native.NativeBatch(), 6, 0, 1, 't', 'c', -1, -1, good.subarray(0, good.length - 1))).toThrow(/nftEncodeRule: exprs\[\d+\] is truncated/);
   });
 });

@@ -2,14 +2,15 @@
 // checks and compiles them first), requests appended to a NativeBatch; reply messages out as
 // plain JS objects. Optional numbers arrive as -1 for "absent".
 //
-// A rule's expressions arrive as an array of fixed tuples (lib/nft/native-types.ts ExprTuple):
-//   [kind, n0, n1, n2, n3, n4, n5, n6, b0: Uint8Array | null, b1: Uint8Array | null, s: string]
-// whose meaning per kind is spelled out in ExprFromTuple below.
+// A rule's expressions arrive packed in one Uint8Array (lib/nft/compile.ts packExprs: one N-API
+// argument instead of eleven property reads per expression): kind, seven numbers, up to two byte
+// strings and a name each, whose meaning per kind is spelled out in ExprFromFields below.
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 #include <napi.h>
 
 #include <cstring>
+#include <vector>
 
 #include "binding/addon.h"
 #include "binding/batch.h"
@@ -37,33 +38,10 @@ uint8_t U8Arg(const Napi::CallbackInfo& info, size_t i, const char* fn, const ch
   return static_cast<uint8_t>(v);
 }
 
-// Tuple helpers: numbers must be safe integers, bytes a Uint8Array or null.
-int64_t TupleNum(Napi::Env env, const Napi::Array& t, uint32_t i, size_t index) {
-  Napi::Value v = t.Get(i);
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "][" + std::to_string(i) + "] must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= -2147483648.0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<int64_t>(d)))
-    throw Napi::RangeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "][" + std::to_string(i) + "] must be an integer in -2^31..2^32-1");
-  return static_cast<int64_t>(d);
-}
-
-std::string TupleBytes(Napi::Env env, const Napi::Array& t, uint32_t i, size_t index) {
-  Napi::Value v = t.Get(i);
-  if (v.IsNull() || v.IsUndefined()) return {};
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "][" + std::to_string(i) + "] must be a Uint8Array or null");
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  if (a.ByteLength() > 64) throw Napi::RangeError::New(env, "nftEncodeRule: expression data is at most 64 bytes (NFT_DATA_VALUE_MAXLEN)");
-  return std::string(reinterpret_cast<const char*>(a.Data()), a.ByteLength());
-}
-
-Expr ExprFromTuple(Napi::Env env, const Napi::Value& v, size_t index) {
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != 11)
-    throw Napi::TypeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "] must be an 11-element expression tuple");
-  Napi::Array t = v.As<Napi::Array>();
-  int64_t k = TupleNum(env, t, 0, index);
-  int64_t n[7];
-  for (uint32_t i = 0; i < 7; ++i) n[i] = TupleNum(env, t, i + 1, index);
+// One expression from its kind, seven numbers and three byte strings (the meaning per kind is in
+// the switch). `index` names the expression in errors.
+Expr ExprFromFields(Napi::Env env, uint8_t k, const int32_t* n, std::string b0, std::string b1,
+                    std::string str, size_t index) {
   auto u = [&](int i) { return static_cast<uint32_t>(n[i]); };
   Expr e;
   e.kind = static_cast<ExprKind>(k);
@@ -72,35 +50,26 @@ Expr ExprFromTuple(Napi::Env env, const Napi::Value& v, size_t index) {
       e.base = u(0), e.offset = u(1), e.len = u(2), e.dreg = u(3);
       break;
     case ExprKind::Cmp:  // sreg, op, data
-      e.sreg = u(0), e.op = u(1);
-      e.data = TupleBytes(env, t, 8, index);
+      e.sreg = u(0), e.op = u(1), e.data = std::move(b0);
       break;
     case ExprKind::Bitwise:  // sreg, dreg, len, mask, xor
-      e.sreg = u(0), e.dreg = u(1), e.len = u(2);
-      e.data = TupleBytes(env, t, 8, index);
-      e.data2 = TupleBytes(env, t, 9, index);
+      e.sreg = u(0), e.dreg = u(1), e.len = u(2), e.data = std::move(b0), e.data2 = std::move(b1);
       break;
     case ExprKind::Range:  // sreg, op, from, to
-      e.sreg = u(0), e.op = u(1);
-      e.data = TupleBytes(env, t, 8, index);
-      e.data2 = TupleBytes(env, t, 9, index);
+      e.sreg = u(0), e.op = u(1), e.data = std::move(b0), e.data2 = std::move(b1);
       break;
     case ExprKind::Meta:  // key, dreg, sreg (set when non-zero)
       e.key = u(0), e.dreg = u(1), e.sreg = u(2);
       break;
     case ExprKind::Ct:  // key, dreg, dir (-1 = absent)
-      e.key = u(0), e.dreg = u(1), e.dir = static_cast<int32_t>(n[2]);
+      e.key = u(0), e.dreg = u(1), e.dir = n[2];
       break;
     case ExprKind::Immediate:  // dreg, verdict code (dreg 0), value bytes (dreg != 0), chain
-      e.dreg = u(0);
-      e.isVerdict = e.dreg == 0;
-      e.verdict = static_cast<int32_t>(n[1]);
-      e.data = TupleBytes(env, t, 8, index);
-      e.chain = t.Get(10u).IsString() ? t.Get(10u).As<Napi::String>().Utf8Value() : "";
+      e.dreg = u(0), e.isVerdict = e.dreg == 0, e.verdict = n[1];
+      e.data = std::move(b0), e.chain = std::move(str);
       break;
     case ExprKind::Lookup:  // sreg, flags, set name
-      e.sreg = u(0), e.flags = u(1);
-      e.set = t.Get(10u).IsString() ? t.Get(10u).As<Napi::String>().Utf8Value() : "";
+      e.sreg = u(0), e.flags = u(1), e.set = std::move(str);
       break;
     case ExprKind::Nat:  // type, family, addr min/max reg, proto min/max reg, flags (-1 absent)
       e.natType = u(0), e.natFamily = u(1), e.regAddrMin = u(2), e.regAddrMax = u(3);
@@ -117,6 +86,28 @@ Expr ExprFromTuple(Napi::Env env, const Napi::Value& v, size_t index) {
       throw Napi::RangeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "] has unknown kind " + std::to_string(k));
   }
   return e;
+}
+
+// The packed expression list lib/nft/compile.ts packExprs writes: per expression a 32-byte head
+// [u8 kind, u8 len(b0), u8 len(b1), u8 len(s), s32 n0..n6 in host order] then b0, b1, s.
+std::vector<Expr> ExprsFromPacked(Napi::Env env, std::string_view p) {
+  std::vector<Expr> out;
+  size_t off = 0;
+  while (off < p.size()) {
+    size_t index = out.size();
+    if (p.size() - off < 32) throw Napi::RangeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "] is truncated");
+    const uint8_t* h = reinterpret_cast<const uint8_t*>(p.data()) + off;
+    size_t l0 = h[1], l1 = h[2], ls = h[3];
+    int32_t n[7];
+    std::memcpy(n, h + 4, sizeof n);
+    off += 32;
+    if (p.size() - off < l0 + l1 + ls) throw Napi::RangeError::New(env, "nftEncodeRule: exprs[" + std::to_string(index) + "] is truncated");
+    if (l0 > 64 || l1 > 64) throw Napi::RangeError::New(env, "nftEncodeRule: expression data is at most 64 bytes (NFT_DATA_VALUE_MAXLEN)");
+    std::string b0(p.substr(off, l0)), b1(p.substr(off + l0, l1)), str(p.substr(off + l0 + l1, ls));
+    off += l0 + l1 + ls;
+    out.push_back(ExprFromFields(env, h[0], n, std::move(b0), std::move(b1), std::move(str), index));
+  }
+  return out;
 }
 
 Napi::Value BytesJs(Napi::Env env, const std::string& s) {
@@ -230,7 +221,7 @@ Napi::Value EncodeChainJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// nftEncodeRule(batch, msg, nlFlags, family, table, chain, handle (-1), position (-1), exprs)
+// nftEncodeRule(batch, msg, nlFlags, family, table, chain, handle (-1), position (-1), packed exprs)
 Napi::Value EncodeRuleJs(const Napi::CallbackInfo& info) {
   const char* fn = "nftEncodeRule";
   Napi::Env env = info.Env();
@@ -245,9 +236,7 @@ Napi::Value EncodeRuleJs(const Napi::CallbackInfo& info) {
   if (h >= 0) r.hasHandle = true, r.handle = static_cast<uint64_t>(h);
   int64_t p = I64Arg(info, 7, fn, "position");
   if (p >= 0) r.hasPosition = true, r.position = static_cast<uint64_t>(p);
-  if (info.Length() <= 8 || !info[8].IsArray()) throw Napi::TypeError::New(env, "nftEncodeRule: exprs must be an array");
-  Napi::Array exprs = info[8].As<Napi::Array>();
-  for (uint32_t i = 0; i < exprs.Length(); ++i) r.exprs.push_back(ExprFromTuple(env, exprs.Get(i), i));
+  r.exprs = ExprsFromPacked(env, BytesArg(info, 8, fn, "exprs"));
   nft::EncodeRule(w, msg, flags, r);
   return env.Undefined();
 }

@@ -264,7 +264,7 @@ ExecOutcome NetlinkSocket::execute(const uint8_t* msgs, size_t len, const ExecOp
   if (!namespaceStillThere(&out.fatal)) return out;
 
   if (opt.nfBatchSubsys != 0) {
-    if (!offs.empty()) runTransaction(msgs, offs, opt.nfBatchSubsys, &out);
+    if (!offs.empty()) runTransaction(msgs, offs, opt.nfBatchSubsys, opt.ackEach, &out);
     return out;
   }
 
@@ -457,7 +457,7 @@ bool NetlinkSocket::runDump(const uint8_t* msg, size_t index, const ExecOptions&
 }
 
 bool NetlinkSocket::runTransaction(const uint8_t* msgs, const std::vector<size_t>& offs,
-                                   uint16_t subsys, ExecOutcome* out) {
+                                   uint16_t subsys, bool ackEach, ExecOutcome* out) {
   for (size_t k = 0; k < offs.size(); ++k) {
     nlmsghdr h;
     std::memcpy(&h, msgs + offs[k], sizeof h);
@@ -496,7 +496,12 @@ bool NetlinkSocket::runTransaction(const uint8_t* msgs, const std::vector<size_t
     nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf.data() + beginLen + offs[k]);
     h->nlmsg_seq = ++seq_;
     h->nlmsg_pid = 0;
-    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    h->nlmsg_flags |= NLM_F_REQUEST;
+    // Failures are always answered (nfnetlink_rcv_batch reports every error); success needs
+    // NLM_F_ACK, asked only of the last item unless ackEach: its ack proves the kernel went
+    // through the whole transaction, and half the answers keep big transactions inside the
+    // receive buffer.
+    if (ackEach || k + 1 == offs.size()) h->nlmsg_flags |= NLM_F_ACK;
   }
   uint32_t lastSeq = seq_;
   reinterpret_cast<nlmsghdr*>(buf.data() + beginLen + bodyEnd)->nlmsg_seq = ++seq_;
@@ -582,6 +587,11 @@ bool NetlinkSocket::runTransaction(const uint8_t* msgs, const std::vector<size_t
       return false;
     }
   }
+  // The last item's ack came after every earlier item was processed: the unanswered ones were
+  // accepted (and are committed unless the transaction aborted, below).
+  if (lastAnswered)
+    for (size_t k = 0; k < offs.size(); ++k)
+      if (!answered[k] && out->items[k].status == ItemStatus::Unknown) out->items[k].status = ItemStatus::Ok;
   bool aborted = beginErr.status == ItemStatus::Failed;
   for (size_t k = 0; k < offs.size(); ++k)
     if (out->items[k].status == ItemStatus::Failed) aborted = true;

@@ -149,14 +149,15 @@ class NetlinkSocket {
                std::vector<uint8_t>& scratch, ExecOutcome* out);
   // An nfnetlink transaction (net/netfilter/nfnetlink.c nfnetlink_rcv_batch): the requests are
   // framed by NFNL_MSG_BATCH_BEGIN / NFNL_MSG_BATCH_END (res_id = the subsystem, big-endian) in
-  // ONE datagram, every request carries NLM_F_ACK, BEGIN/END carry none (kernels before 6.10
-  // never ack them, later ones only when asked). The kernel runs every request, then commits
+  // ONE datagram; the last request (every one with ackEach) carries NLM_F_ACK, BEGIN/END carry
+  // none (kernels before 6.10 never ack them, later ones only when asked); every failure is
+  // answered whatever the flags. The kernel runs every request, then commits
   // only if none failed, else aborts them all; it queues all answers before sendmsg returns
   // (netlink_unicast_kernel runs nfnetlink_rcv in the sender's context). An error answering
   // BEGIN's sequence (no such subsystem, a failed commit) fails every item. When the
   // transaction aborted, items the kernel had acknowledged are reported NotSent: not applied.
   bool runTransaction(const uint8_t* msgs, const std::vector<size_t>& offs, uint16_t subsys,
-                      ExecOutcome* out);
+                      bool ackEach, ExecOutcome* out);
 
   int fd_ = -1;
   int nsfd_ = -1;
