@@ -176,6 +176,13 @@ describe.skipIf(skip)('lvskit top against live traffic (tmux)', () => {
     tmux('send-keys', '-t', 'top', 'r');
     await waitPane('top', 'the reversed weight sort', (t) => t.includes('sort: weight (asc)'));
 
+    // a smaller window (SIGWINCH): the frame is redrawn to fit, the rows left out counted
+    tmux('resize-window', '-t', 'top', '-x', '60', '-y', '9');
+    const small = await waitPane('top', 'the frame fitted to 60x9', (t) => t.includes('more rows'));
+    const lines = small.split('\n').filter((l) => l.length > 0);
+    expect(lines.every((l) => l.length <= 60), small).toBe(true);
+    expect(small, small).toMatch(/^\.\.\. [1-6] more rows/m);
+
     tmux('send-keys', '-t', 'top', 'q');
     const after = await waitPane('top', 'the exit status', (t) => /EXIT=\d+ TTY=.*\./.test(t));
     expect(after, after).toContain('EXIT=0');
