@@ -102,13 +102,9 @@ console.log(`require: mh picks ${schedulerForService(service, service.destinatio
 EOF
 PATH="$BIN" node quick.mjs | sed 's/^/check-pack: /'
 q_esm="$(PATH="$BIN" node quick.mjs | grep -o 'picks [0-9.]*')"
-if node -e "process.exit(require('$INSTALLED/package.json').exports['.'].require ? 0 : 1)"; then
-  q_cjs="$(PATH="$BIN" node quick.cjs | grep -o 'picks [0-9.]*')"
-  [ "$q_cjs" = "$q_esm" ] || fail "require and import disagree: $q_cjs vs $q_esm"
-  say "require: the same pick"
-else
-  say "no \"require\" export yet: the CommonJS entry is not checked"
-fi
+q_cjs="$(PATH="$BIN" node quick.cjs | grep -o 'picks [0-9.]*')"
+[ "$q_cjs" = "$q_esm" ] || fail "require and import disagree: '$q_cjs' vs '$q_esm'"
+say "require: the same pick"
 version="$(PATH="$BIN" npx --no-install lvskit --version)"
 want="$(node -p "require('$ROOT/package.json').version")"
 [[ "$version" == *"$want"* ]] || fail "npx lvskit --version printed '$version', want $want"

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { Nft } from '../../lib/nft/nft.js';
-import { BatchError } from '../../lib/batch.js';
+import { BatchError, reportOf } from '../../lib/batch.js';
+import { native } from '../../lib/native.js';
 import { NetlinkError, ValidationError } from '../../lib/errors.js';
 import { createNetns, deleteNetns } from '../../lib/socket.js';
 import type { NftRuleSpec, NftTableDefinition } from '../../lib/nft/types.js';
@@ -273,6 +274,24 @@ describe.skipIf(skip)('nf_tables handle edge cases (netns)', () => {
       const handles = await Promise.all(Array.from({ length: 20 }, (_, i) => h.addRule({ family: 'inet', table: 'q', chain: 'c', match: { mark: i }, verdict: 'return' })));
       expect(new Set(handles).size).toBe(20);
       expect((await h.listRules({ family: 'inet', table: 'q' })).map((r) => r.match!.mark)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      h.close();
+    }
+  });
+
+  it('a transaction the kernel refuses as a whole (no such subsystem) fails every item at once, no waiting', async () => {
+    const h = Nft.open({ netns: ns.name });
+    try {
+      const batch = h.socket.newBatch();
+      native.nftEncodeTable(batch, 0, 0x400, 1, 'x', -1);
+      native.nftEncodeTable(batch, 0, 0x400, 2, 'y', -1);
+      // res_id 99 names no nfnetlink subsystem: the kernel answers BATCH_BEGIN's sequence with an
+      // error and runs nothing (nfnetlink_rcv_skb_batch); no item is ever acknowledged.
+      const raw = await h.socket.run(batch, 'bogus transaction', { nfBatchSubsys: 99 });
+      const report = reportOf(raw, (i) => `item ${i}`);
+      expect(report.failed).toEqual([0, 1]);
+      expect(report.items[0]!.error).toMatchObject({ code: expect.stringMatching(/^(EINVAL|EOPNOTSUPP)$/) });
+      expect(await h.listTables()).toEqual(expect.not.arrayContaining([expect.objectContaining({ name: 'x' })]));
     } finally {
       h.close();
     }
