@@ -96,6 +96,43 @@ describe.skipIf(skip)('nf_tables (netns)', () => {
     for (const hd of handles.slice(0, 6)) expect(shown).toContain(`# handle ${hd}`);
   });
 
+  it('ip6 and ip tables too: v6 dnat with a port, v6 sets, drop policy, route chains, inserted rules', async () => {
+    nftScript(ref.name, `
+      add table ip6 six
+      add set ip6 six backends { type ipv6_addr; elements = { 2001:db8::10, 2001:db8::11 }; }
+      add chain ip6 six in { type filter hook input priority filter; policy drop; }
+      add chain ip6 six nat { type nat hook prerouting priority dstnat; }
+      add rule ip6 six in ip6 saddr @backends accept
+      insert rule ip6 six in ct state established,related accept
+      add rule ip6 six nat ip6 daddr 2001:db8::80 meta l4proto tcp th dport 80 dnat to [2001:db8::10]:8080
+      add table ip four
+      add chain ip four out { type route hook output priority mangle; }
+      add rule ip four out meta l4proto udp th dport 53 meta mark set 0x35
+    `);
+    const tx = h.transaction()
+      .addTable({ family: 'ip6', name: 'six' })
+      .addSet({ family: 'ip6', table: 'six', name: 'backends', type: 'ipv6_addr', elements: ['2001:db8::10', '2001:db8::11'] })
+      .addChain({ family: 'ip6', table: 'six', name: 'in', hook: 'input', policy: 'drop' })
+      .addChain({ family: 'ip6', table: 'six', name: 'nat', hook: 'prerouting', type: 'nat' })
+      .addRule({ family: 'ip6', table: 'six', chain: 'in', match: { sourceSet: 'backends' }, verdict: 'accept' })
+      .addRule({ family: 'ip6', table: 'six', chain: 'in', match: { ctState: ['established', 'related'] }, verdict: 'accept' }, { insert: true })
+      .addRule({ family: 'ip6', table: 'six', chain: 'nat', match: { destination: '2001:db8::80', protocol: 'tcp', destinationPort: 80 }, nat: { type: 'dnat', address: '2001:db8::10', port: 8080 } })
+      .addTable({ family: 'ip', name: 'four' })
+      .addChain({ family: 'ip', table: 'four', name: 'out', hook: 'output', type: 'route', priority: 'mangle' })
+      .addRule({ family: 'ip', table: 'four', chain: 'out', match: { protocol: 'udp', destinationPort: 53 }, setMark: 0x35 });
+    await tx.commit();
+    const only = (rs: unknown[]) => rs.filter((o) => !JSON.stringify(o).includes('"lvs"'));
+    expect(only(ruleset(a.name))).toEqual(only(ruleset(ref.name)));
+    const six = await h.listRules({ family: 'ip6', table: 'six' });
+    expect(six.map(({ handle: _h, ...r }) => r)).toEqual([
+      { family: 'ip6', table: 'six', chain: 'in', match: { ctState: ['established', 'related'] }, verdict: 'accept' },
+      { family: 'ip6', table: 'six', chain: 'in', match: { sourceSet: 'backends' }, verdict: 'accept' },
+      { family: 'ip6', table: 'six', chain: 'nat', match: { protocol: 'tcp', destination: '2001:db8::80', destinationPort: 80 }, nat: { type: 'dnat', address: '2001:db8::10', port: 8080 } },
+    ]);
+    await h.transaction().deleteTable({ family: 'ip6', name: 'six' }).deleteTable({ family: 'ip', name: 'four' }).commit();
+    nftScript(ref.name, 'delete table ip6 six\ndelete table ip four\n');
+  });
+
   it('lists rules back in the typed form they were written in, with handles', async () => {
     const listed = await h.listRules({ family: 'inet', table: 'lvs' });
     expect(listed).toHaveLength(rules.length);
