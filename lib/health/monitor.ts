@@ -357,11 +357,23 @@ export class HealthMonitor {
       this.#emit({ type: 'fall', ...d.ref, result: r });
       await this.#drain(d);
       await this.#syncAnnouncements();
-    } else if (!h.healthy && h.kernelWeight !== null && h.kernelWeight > 0) {
-      // Unhealthy but serving (someone set a weight): drain again.
-      await this.#drain(d);
+    } else if (!h.healthy) {
+      // Unhealthy: the kernel must not serve it; a weight someone set meanwhile is drained again.
+      await this.#refresh(d);
+      if (h.kernelWeight !== null && h.kernelWeight > 0) await this.#drain(d);
     }
     if (!h.healthy && this.#onFall === 'delete' && h.kernelWeight !== null && !d.deleting) void this.#track(this.#deleteWhenIdle(d));
+  }
+
+  /** Reads one destination's weight and connections from the kernel into its state. */
+  async #refresh(d: DestState): Promise<void> {
+    try {
+      const k = (await this.#ipvs.listDestinations(d.svc.key)).find((x) => canon(x.address) === d.ref.address && x.port === d.ref.port);
+      d.h.kernelWeight = k ? k.weight : null;
+      d.h.activeConnections = k ? k.activeConnections : 0;
+    } catch (e) {
+      this.#emit({ type: 'error', ...d.ref, during: 'read the destination', error: e as Error });
+    }
   }
 
   async #restore(d: DestState, reason: 'rise' | 'start'): Promise<void> {
@@ -393,7 +405,7 @@ export class HealthMonitor {
     try {
       await this.#ipvs.editDestination(d.svc.key, d.ref, { weight: 0 });
       d.h.kernelWeight = 0;
-      const k = (await this.#readKernel()).get(d.svc.id)?.get(`${d.ref.address}:${d.ref.port}`);
+      const k = (await this.#ipvs.listDestinations(d.svc.key)).find((x) => canon(x.address) === d.ref.address && x.port === d.ref.port);
       d.h.activeConnections = k?.activeConnections ?? 0;
       this.#emit({ type: 'drained', ...d.ref, connections: k ? k.activeConnections + k.inactiveConnections : 0 });
     } catch (e) {

@@ -225,6 +225,10 @@ describe.skipIf(skip)('health monitor drives IPVS (real servers in namespaces)',
     expect(seen).toHaveLength(12);
     expect(seen.filter((n) => n === 'rs1')).toEqual([]);
     expect(new Set(seen)).toEqual(new Set(['rs2', 'rs3']));
+    // The monitor owns an unhealthy destination's weight: one set by hand is drained again.
+    await ipvs.editDestination(WEB, { address: RS[0]!, port: 8080 }, { weight: 50 });
+    await waitFor(sub, at(RS[0]!, 'drained'), 'a new drain of rs1 after a weight set by hand');
+    expect((await weights()).get(RS[0]!)).toBe(0);
     console.log(`[health] server killed -> fall event ${tFall.toFixed(0)} ms, -> weight 0 in the kernel ${tDrained.toFixed(0)} ms (fall ${FALL} x interval ${INTERVAL} ms + 1 s = ${FALL * INTERVAL + 1000} ms; in this kernel: ${process.env.LVSKIT_IN_LAB_VM ? 'lab VM, emulated' : 'native'})`);
 
     const t1 = performance.now();
