@@ -122,7 +122,7 @@ try {
   const tf = performance.now();
   for (const node of [t.router, ...t.directors]) await lab.startFrr(node);
   await lab.configureIpvs(RECIPE);
-  await lab.startServers();
+  await Promise.all([lab.startServers(), lab.startStandby(t.servers[0])]);
   const conv = await lab.waitForPaths(t.directors.map((d) => d.name), { since: tf });
   log(`FRR started; the router learned ${VIP} from ${conv.paths.join(' ')} in ${secs(conv.ms)}; real servers listening (${since()})`);
   await lab.waitForBfd();
@@ -159,14 +159,14 @@ try {
     log(`(c) skipped: this build of lvskit has no monitorHealth() (health checks); rebuild with npm run build:ts`);
   } else {
     mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 });
-    log(`(c) kill real server ${rsVictim.name}; health monitors on every director (TCP connect every ${mon.intervalMs} ms, fall ${mon.fall}, rise ${mon.rise}, drain to weight 0)`);
+    log(`(c) kill real server ${rsVictim.name}; health monitors on every director (TCP connect every ${mon.intervalMs} ms, fall ${mon.fall}, rise ${mon.rise}, drain to weight 0; started in ${secs(mon.startMs)})`);
     c = await realServerFailure(lab, client, mon, { victim: rsVictim, keys: open.keys, probes: opts.probes, probeBasePort: 35000 });
     results.c = c;
     log(`  ${open.opened} connections, by real server: ${hist(open.byServer)}`);
-    log(`  ${rsVictim.name} at weight 0 on every director ${secs(c.drainMs)} after it died (bound: fall x interval + 1 s = ${secs(c.fall * c.checkIntervalMs + 1000)})`);
+    log(`  ${rsVictim.name} at weight 0 on every director ${secs(c.drainMs)} after it died (bound: fall x interval + 1 s = ${secs(c.fall * c.checkIntervalMs + 1000)}); the monitors said 'fall' at ${c.fallAt.map((ms) => secs(ms)).join(', ')}`);
     log(`  new connections after the drain: ${c.probes}, by real server: ${hist(c.probeServers)}; to ${rsVictim.name}: ${c.probesToVictim}; failed: ${c.probeFailures}; where mh (with fallback) said: ${c.probePredicted}/${c.probes}`);
     log(`  connections of the other servers still going: ${c.othersAlive}/${c.others} (errors: ${hist(c.othersErrors)}); ${rsVictim.name}'s own ${c.onVictim} ended with it`);
-    log(`  ${rsVictim.name} restarted: weight back on every director after ${secs(c.riseMs)}`);
+    log(`  ${rsVictim.name} restarted: weight back on every director ${secs(c.riseMs)} after it listened again`);
   }
 
   log('');

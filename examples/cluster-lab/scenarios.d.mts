@@ -10,19 +10,19 @@ export interface DirectorFailure {
   paths: string[]; planned: string[]; pathsAfter: string[]; dropMs: number; settleMs: number;
   survived: number; broken: string[]; stalled: string[]; errors: Histogram; resets: number;
   entryAgrees: number; serverAgrees?: number; byHashAgrees?: number; share?: { share: number; survivorShare: number };
-  predictedMoved: string[]; actualMoved: string[]; fromVictim: number; betweenSurvivors: number; keys: string[]; pathChanges: [number, string][];
+  predictedMoved: string[]; actualMoved: string[]; unclear: number; fromVictim: number; betweenSurvivors: number; keys: string[]; pathChanges: [number, string][]; phasesMs: Record<string, number>;
 }
 export interface Revived { backMs: number; paths: string[]; aliveBefore?: number; aliveAfter?: number; errors?: Histogram }
-export interface Monitors { monitors: Map<string, { stop(): Promise<void> }>; intervalMs: number; fall: number; rise: number }
+export interface Monitors { monitors: Map<string, { stop(): Promise<void> }>; intervalMs: number; fall: number; rise: number; startMs: number }
 export interface RealServerFailure {
-  victim: string; checkIntervalMs: number; fall: number; rise: number; drainMs: number; riseMs: number;
+  victim: string; checkIntervalMs: number; fall: number; rise: number; drainMs: number; riseMs: number; fallAt: number[]; drainedAt: number[];
   onVictim: number; others: number; othersAlive: number; othersErrors: Histogram;
   probes: number; probeServers: Histogram; probesToVictim: number; probeFailures: number; probePredicted: number; entriesToVictim: number;
 }
 export interface GracefulDrain {
   director: string; connections: number; paths: string[]; planned: string[]; dropMs: number;
   drain?: { connectionsAtStart: number; connectionsLeft: number; waitedMs: number };
-  survived: number; resets: number; errors: Histogram; predictedMoved: string[]; actualMoved: string[]; backMs: number; pathsBack: string[]; pathChanges: [number, string][];
+  survived: number; resets: number; errors: Histogram; unclear: number; predictedMoved: string[]; actualMoved: string[]; backMs: number; pathsBack: string[]; pathChanges: [number, string][];
 }
 export interface Restored { paths: string[]; allPaths: boolean; weights: Record<string, Record<string, number | null>>; allWeights: boolean; consistent: { ok: boolean; lines: string[] }; open: number; stillGoing: number }
 

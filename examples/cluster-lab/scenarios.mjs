@@ -53,24 +53,36 @@ function errorsOf(conns) {
   return countBy(conns.filter((c) => c.error).map((c) => c.error));
 }
 
-/** Per director: the set of client keys in its IPVS connection table. */
+/** Per director: its IPVS connection entries (client key -> { server, expires }). */
 async function tables(lab, directors) {
   const m = new Map();
-  for (const d of directors) m.set(d.name, new Map(await lab.connections(d)));
+  for (const d of directors) m.set(d.name, await lab.connectionEntries(d));
   return m;
 }
 
 /**
- * Where each flow went after a change, read from the directors' connection tables: a flow that
- * reached a director holding no entry for it made a new one there (sloppy_tcp), so a key that is
- * new in a table names the flow's new director; otherwise it stayed where its entry was.
+ * Where each flow's packets go now, read from the directors' connection tables: a flow that
+ * reaches a director holding no entry for it makes one there (sloppy_tcp), and each packet
+ * re-arms its entry's timer, so the entry with the most seconds left is the one in use (read a
+ * few seconds after the change, when an abandoned entry has aged). 'none' without an entry,
+ * 'unclear' when two entries are within a second of each other.
  */
-function actualDirectors(fl, before, after, current) {
-  return fl.map((f, i) => {
-    for (const [name, t] of after) if (t.has(f.key) && !before.get(name)?.has(f.key)) return name;
-    return after.has(current[i]) && after.get(current[i]).has(f.key) ? current[i] : 'none';
+function actualDirectors(fl, after) {
+  return fl.map((f) => {
+    const seen = [];
+    for (const [name, t] of after) {
+      const e = t.get(f.key);
+      if (e) seen.push([name, e.expires]);
+    }
+    if (seen.length === 0) return 'none';
+    seen.sort((a, b) => b[1] - a[1]);
+    if (seen.length > 1 && seen[0][1] - seen[1][1] < 2) return 'unclear';
+    return seen[0][0];
   });
 }
+
+/** Waits until every entry that is not in use has aged by at least 3 s (see actualDirectors). */
+const AGE_MS = 3500;
 
 /** mh's prediction of each flow's real server from a director's own destination dump. */
 async function predictServers(lab, d, fl, lastWeights) {
@@ -101,6 +113,7 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
   // can flap a path while they open; the report says how many were lost before)
   const liveBefore = new Set((await report(client, conns.keys)).filter((c) => !c.error).map((c) => c.key));
   const fl = conns.flows.filter((f) => liveBefore.has(f.key));
+  const tOpened = performance.now();
   const paths = await lab.routerPaths();
   const planned = paths.filter((n) => n !== victim.name);
   const survivors = t.directors.filter((d) => d !== victim);
@@ -110,8 +123,9 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
   const predicted = await lab.queryDirectors(fl, planned);
   const byHash = lab.hasSeed ? lab.predictDirectorsByHash(fl, planned) : undefined;
   const share = ecmpShare(lab, paths, planned);
+  const tPredicted = performance.now();
   const tablesBefore = await tables(lab, t.directors);
-  const entryAgrees = fl.filter((f, i) => tablesBefore.get(current[i])?.has(f.key)).length;
+  const entryAgrees = fl.filter((f, i) => actualDirectors([f], tablesBefore)[0] === current[i]).length;
   const predictedMoved = fl.filter((_, i) => predicted[i] !== current[i]).map((f) => f.key);
   let serverAgrees;
   if (recipe.scheduler === 'mh') {
@@ -123,13 +137,15 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
 
   // the failure
   const keys = fl.map((f) => f.key);
+  const tTables = performance.now();
   const recvAt = new Map((await report(client, keys)).map((c) => [c.key, c.recv]));
   const at = await lab.killDirector(victim);
   const drop = await lab.waitForPaths(planned, { since: at });
   const recvAtDrop = new Map((await report(client, keys)).map((c) => [c.key, Math.max(c.recv, recvAt.get(c.key) ?? 0)]));
   const after = await settle(client, keys, recvAtDrop, { timeoutMs: settleMs });
+  await sleep(AGE_MS);
   const tablesAfter = await tables(lab, survivors);
-  const actual = actualDirectors(fl, tablesBefore, tablesAfter, current);
+  const actual = actualDirectors(fl, tablesAfter);
   const actualMoved = fl.filter((_, i) => actual[i] !== current[i]).map((f) => f.key);
   const byKey = new Map(after.conns.map((c) => [c.key, c]));
   const broken = fl.filter((f) => byKey.get(f.key)?.error).map((f) => f.key);
@@ -159,10 +175,13 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
     share,
     predictedMoved,
     actualMoved,
+    unclear: actual.filter((x) => x === 'unclear' || x === 'none').length,
     fromVictim: fl.filter((_, i) => current[i] === victim.name).length,
     betweenSurvivors: predictedMoved.filter((k) => current[fl.findIndex((f) => f.key === k)] !== victim.name).length,
     keys,
     pathChanges: lab.pathChanges(tStart),
+    /** Where the experiment's time went, ms: opening, route queries, reading the tables, kill to the end. */
+    phasesMs: { open: Math.round(tOpened - tStart), predict: Math.round(tPredicted - tOpened), tables: Math.round(tTables - tPredicted), failure: Math.round(performance.now() - tTables) },
   };
 }
 
@@ -182,6 +201,7 @@ export async function reviveDirector(lab, client, victim, keys, { settleMs = 45_
 export async function startMonitors(lab, { intervalMs = 500, timeoutMs = 1000, rise = 2, fall = 2 } = {}) {
   if (typeof lab.lvs.monitorHealth !== 'function') throw new Error('this lvskit has no monitorHealth (health checks)');
   const t = lab.t;
+  const t0 = performance.now();
   const monitors = new Map();
   for (const d of t.directors) {
     const m = lab.lvs.monitorHealth(lab.ipvs(d.ns), {
@@ -195,7 +215,7 @@ export async function startMonitors(lab, { intervalMs = 500, timeoutMs = 1000, r
     if (m.ready) await m.ready;
     monitors.set(d.name, m);
   }
-  return { monitors, intervalMs, fall, rise };
+  return { monitors, intervalMs, fall, rise, startMs: performance.now() - t0 };
 }
 
 export async function stopMonitors(mon) {
@@ -228,7 +248,17 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
   const onVictim = before.filter((c) => c.server === victim.name && !c.error).map((c) => c.key);
   const others = before.filter((c) => c.server !== victim.name && !c.error).map((c) => c.key);
   const recvAt = new Map(before.map((c) => [c.key, c.recv]));
+  // each monitor's verdict on the victim, timed from its death
+  const verdicts = [];
+  const subs = [...mon.monitors.values()].map((m) => m.events?.()).filter(Boolean);
   const at = performance.now();
+  for (const sub of subs) {
+    (async () => {
+      for await (const e of sub) {
+        if (e.address === victim.addr && (e.type === 'fall' || e.type === 'drained' || e.type === 'rise' || e.type === 'restored')) verdicts.push([e.type, performance.now() - at]);
+      }
+    })().catch(() => {});
+  }
   lab.killServer(victim);
   const drainMs = await waitWeights(lab, victim, 0, at);
   // new connections: none may reach the drained server; mh (with fallback) says where each goes
@@ -239,9 +269,11 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
   const entriesToVictim = [];
   for (const d of t.directors) for (const [k, rs] of await lab.connections(d)) if (rs === victim.name && pf.some((f) => f.key === k)) entriesToVictim.push(k);
   // the server comes back; the monitors restore its weight everywhere
-  const t1 = performance.now();
   await lab.startServer(victim);
+  const t1 = performance.now();
   const riseMs = await waitWeights(lab, victim, victim.weight, t1);
+  for (const sub of subs) sub.return?.();
+  const when = (type) => verdicts.filter(([t]) => t === type).map(([, ms]) => Math.round(ms));
   return {
     victim: victim.name,
     checkIntervalMs: mon.intervalMs,
@@ -249,6 +281,9 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
     rise: mon.rise,
     drainMs,
     riseMs,
+    /** ms after the kill at which each director's monitor said 'fall', then had weight 0 in the kernel. */
+    fallAt: when('fall'),
+    drainedAt: when('drained'),
     onVictim: onVictim.length,
     others: others.length,
     othersAlive: after.conns.filter((c) => !c.error && c.recv > (recvAt.get(c.key) ?? 0)).length,
@@ -277,8 +312,6 @@ export async function gracefulDrain(lab, client, { director, keys, settleMs = 45
   const current = await lab.queryDirectors(fl);
   const predicted = await lab.queryDirectors(fl, planned);
   const predictedMoved = fl.filter((_, i) => predicted[i] !== current[i]).map((f) => f.key);
-  const tablesBefore = await tables(lab, t.directors);
-  const recvAt = new Map(live.map((c) => [c.key, c.recv]));
   const announcer = lab.announcer(director);
   const at = performance.now();
   let drain;
@@ -290,8 +323,9 @@ export async function gracefulDrain(lab, client, { director, keys, settleMs = 45
   const recvAtDrop = new Map((await report(client, live.map((c) => c.key))).map((c) => [c.key, c.recv]));
   await draining;
   const after = await settle(client, live.map((c) => c.key), recvAtDrop, { timeoutMs: settleMs });
+  await sleep(AGE_MS);
   const tablesAfter = await tables(lab, t.directors);
-  const actual = actualDirectors(fl, tablesBefore, tablesAfter, current);
+  const actual = actualDirectors(fl, tablesAfter);
   const actualMoved = fl.filter((_, i) => actual[i] !== current[i]).map((f) => f.key);
   // announce again: the director takes flows back
   const t1 = performance.now();
@@ -304,9 +338,10 @@ export async function gracefulDrain(lab, client, { director, keys, settleMs = 45
     planned,
     dropMs: drop.ms,
     drain: drain && { connectionsAtStart: drain.connectionsAtStart, connectionsLeft: drain.connectionsLeft, waitedMs: drain.waitedMs },
-    survived: after.conns.filter((c) => !c.error && c.recv > (recvAt.get(c.key) ?? 0)).length,
+    survived: after.conns.filter((c) => !c.error && c.recv > (recvAtDrop.get(c.key) ?? 0)).length,
     resets: after.conns.filter((c) => c.error === 'ECONNRESET').length,
     errors: errorsOf(after.conns),
+    unclear: actual.filter((x) => x === 'unclear' || x === 'none').length,
     predictedMoved,
     actualMoved,
     backMs: back.ms,

@@ -65,6 +65,7 @@ export declare class ClusterLab {
   reviveDirector(d: Director): Promise<void>;
   startServer(s: RealServer): Promise<void>;
   startServers(): Promise<void>;
+  startStandby(s: RealServer): Promise<void>;
   killServer(s: RealServer): void;
   startClient(): Promise<LabClient>;
   close(): string[];

@@ -94,6 +94,7 @@ export class ClusterLab {
     this.children = new Set();
     this.frr = new Map(); // node name -> [ChildProcess]
     this.servers = new Map(); // server name -> ChildProcess
+    this.standbys = new Map(); // server name -> ChildProcess waiting to listen
     this.handles = new Map(); // 'rtnl:ns' / 'ipvs:ns' -> handle
     this.runDir = undefined;
     this.recipe = RECIPE;
@@ -474,6 +475,20 @@ export class ClusterLab {
 
   // ---- directors ------------------------------------------------------------------------------
 
+  /**
+   * The IPVS connection entries of a director: client "addr:port" -> { server, expires }. Every
+   * packet through an entry re-arms its timer to the state's full timeout (ip_vs_conn_put,
+   * net/netfilter/ipvs/ip_vs_conn.c), so of two entries of one flow the one with more seconds
+   * left carried its latest packet.
+   */
+  async connectionEntries(d) {
+    const m = new Map();
+    for (const c of await this.ipvs(d.ns).listConnections()) {
+      if (c.virtualAddress === VIP && c.virtualPort === PORT) m.set(`${c.clientAddress}:${c.clientPort}`, { server: this.byServerAddr.get(c.destinationAddress)?.name ?? c.destinationAddress, expires: c.expires });
+    }
+    return m;
+  }
+
   /** The IPVS connection entries of a director: client "addr:port" -> real server name. */
   async connections(d) {
     const m = new Map();
@@ -518,11 +533,24 @@ export class ClusterLab {
     return p;
   }
 
-  /** Starts (or restarts) the TCP server of real server `s`; resolves once it listens. */
+  /**
+   * Starts (or restarts) the TCP server of real server `s`; resolves once it listens. A standby
+   * started with startStandby(s) takes over at once instead of a new process.
+   */
   async startServer(s) {
-    const p = this.#spawn('ip', ['netns', 'exec', s.ns, process.execPath, join(HERE, 'server.mjs'), s.name, String(PORT), String(this.maxSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let p = this.standbys.get(s.name);
+    this.standbys.delete(s.name);
+    if (p) p.stdin.write('listen\n');
+    else p = this.#spawn('ip', ['netns', 'exec', s.ns, process.execPath, join(HERE, 'server.mjs'), s.name, String(PORT), String(this.maxSeconds)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.servers.set(s.name, p);
     await waitForLine(p, (l) => l === 'ready', 120_000, `server ${s.name}`);
+  }
+
+  /** A second server process for `s`, started now, listening only when startServer(s) asks it. */
+  async startStandby(s) {
+    const p = this.#spawn('ip', ['netns', 'exec', s.ns, process.execPath, join(HERE, 'server.mjs'), s.name, String(PORT), String(this.maxSeconds), '--standby'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.standbys.set(s.name, p);
+    await waitForLine(p, (l) => l === 'standby', 120_000, `standby server ${s.name}`);
   }
 
   async startServers() {

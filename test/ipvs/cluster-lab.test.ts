@@ -8,9 +8,7 @@
 // BFD is off here (OSPF's dead interval detects a dead director): under emulation a starved bfdd
 // can miss its deadlines, and a flap would move flows the test did not plan. The demo measures BFD.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as lib from '../../lib/index.js';
-import * as health from '../../lib/health/index.js';
-import * as announce from '../../lib/cluster/announce.js';
+import * as lvs from '../../lib/index.js';
 import { skipUnless } from '../helpers/kernel.js';
 import { skipWithoutTools } from '../helpers/tools.js';
 import { BASELINE, ClusterLab, RECIPE, clusterTopology, haveFrr, type LabClient } from '../../examples/cluster-lab/topology.mjs';
@@ -30,9 +28,6 @@ import {
 // FRR (Debian's frr: zebra, ospfd in /usr/lib/frr, vtysh on PATH) is a test tool: missing, the
 // file skips loudly, or fails under CI=true
 const skip = skipUnless('ipvs') || skipWithoutTools('cluster lab (FRR)', ['vtysh'], () => (haveFrr() ? undefined : 'no zebra/ospfd in /usr/lib/frr'));
-// the library as the lab sees it: the package's exports plus the health monitor and the VIP
-// announcer, read from their modules
-const lvs = { ...lib, ...health, ...announce };
 
 const COUNT = 120;
 const sorted = (a: string[]) => [...a].sort();
@@ -51,7 +46,7 @@ describe.skipIf(skip)('cluster lab: FRR-announced VIP, three directors, long-liv
     lab.watchPaths();
     for (const node of [t.router, ...t.directors]) await lab.startFrr(node);
     await lab.configureIpvs(RECIPE);
-    await lab.startServers();
+    await Promise.all([lab.startServers(), lab.startStandby(t.servers[0]!)]);
     await lab.waitForPaths(t.directors.map((d) => d.name), { timeoutMs: 120_000 });
     client = await lab.startClient();
   });
@@ -100,7 +95,7 @@ describe.skipIf(skip)('cluster lab: FRR-announced VIP, three directors, long-liv
   it('(c) health checks drain a dead real server on every director: no new connection reaches it, the others go on, it comes back', async () => {
     mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 });
     const c = await realServerFailure(lab, client, mon, { victim: t.servers[0]!, keys: open.keys, probes: 40, probeBasePort: 35000 });
-    report('(c)', c);
+    report('(c)', { ...c, monitorsStartMs: mon.startMs });
     expect(c.onVictim).toBeGreaterThan(0);
     expect(c.probesToVictim).toBe(0);
     expect(c.entriesToVictim).toBe(0);
