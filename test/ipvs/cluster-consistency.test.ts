@@ -188,5 +188,28 @@ describe.skipIf(skip)('directors compared, disruption predicted, judged by real 
       expect(moved).toBeGreaterThan(0);
       console.log(`cluster-consistency ${scheduler}: ${formatDisruption(p)[0]}; ${moved} of ${FLOWS} clients changed real server, each as predicted`);
     });
+
+    it(`${scheduler} with the fallback flag: a server drained to weight 0 (its slots kept, its clients re-hashed) moves exactly the predicted clients`, async () => {
+      const withFallback = (st: LvsState): LvsState => ({ services: st.services!.map((x) => ({ ...x, flags: { schedFallback: true } })) });
+      await ipvs[0]!.flush();
+      await apply(ipvs[0]!, withFallback(state(scheduler, dests(5))));
+      const planned = withFallback(state(scheduler, dests(5).map((d) => (d.address === '10.9.0.2' ? { ...d, weight: 0 } : d))));
+      const addrs = Array.from({ length: FLOWS }, (_, i) => clientAddr(6000 + i));
+      const p = predictDisruption(await readState(ipvs[0]!), planned, { flows: addrs.map((a) => ({ src: a, dst: VIP, dport: 80 })) });
+      const s = p.services[0]!;
+      const before = await land(0, addrs.map((a): [string, number] => [a, port()]));
+      expect(before).toEqual(p.flows!.map((f) => f.before));
+      await apply(ipvs[0]!, planned);
+      const after = await land(0, addrs.map((a): [string, number] => [a, port()]));
+      expect(after).toEqual(p.flows!.map((f) => f.after));
+      expect(after).not.toContain('10.9.0.2:8002');
+      const moved = before.filter((x, i) => x !== after[i]).length;
+      const drained = before.filter((x) => x === '10.9.0.2:8002').length;
+      // mh keeps the drained server's slots (last_weight): only its clients move; sh rebuilds its
+      // buckets from the new weights (weight 0 still takes one bucket per pass): others move too
+      if (scheduler === 'mh') expect(moved).toBe(drained);
+      else expect(moved).toBeGreaterThan(drained);
+      console.log(`cluster-consistency ${scheduler} fallback: ${formatDisruption(p)[0]}; ${moved} of ${FLOWS} clients moved (${drained} were on the drained server), each to the predicted server${s.rehashedSlots ? ` (${s.rehashedSlots} slots re-hash by client)` : ''}`);
+    });
   }
 });
