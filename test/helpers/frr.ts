@@ -10,12 +10,16 @@ export const FRR_DIR = '/usr/lib/frr';
 /** Why FRR cannot run here, or undefined when it can. */
 export function frrMissing(): string | undefined {
   if (!existsSync(join(FRR_DIR, 'zebra'))) return `FRR is not installed (${FRR_DIR}/zebra missing: apt-get install -y --no-install-recommends frr)`;
-  try {
-    execFileSync('id', ['frr'], { stdio: 'ignore' });
-  } catch {
-    return 'no user frr (the frr package creates it)';
-  }
+  if (!frrUser()) return 'no user frr in /etc/passwd (the frr package creates it)';
   return undefined;
+}
+
+/** The frr user's uid and gid, from /etc/passwd. */
+function frrUser(): { uid: number; gid: number } | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('frr:'));
+  if (!line) return undefined;
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
 export interface FrrInstance {
@@ -57,8 +61,7 @@ export async function startFrr(ns: string, root: string, name: string, configs: 
   const daemons = Object.keys(configs).filter((d) => d !== 'zebra');
   for (const d of ['zebra', ...daemons]) writeFileSync(join(dir, `${d}.conf`), `hostname ${name}\nlog file ${join(dir, 'frr.log')}\n${configs[d] ?? ''}\n`);
   writeFileSync(join(dir, 'vtysh.conf'), '');
-  const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim());
+  const { uid, gid } = frrUser()!;
   chownSync(root, uid, gid);
   chownSync(dir, uid, gid);
   for (const f of readdirSync(dir)) chownSync(join(dir, f), uid, gid);

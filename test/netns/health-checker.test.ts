@@ -13,12 +13,13 @@ import { PORTS, SERVER_SCRIPT, selfSigned } from '../helpers/health-servers.js';
 import { HealthChecker, HealthCheckerError, type HealthCheck } from '../../lib/health/index.js';
 import { native } from '../../lib/native.js';
 import { ValidationError } from '../../lib/errors.js';
+import { skipWithoutTools } from '../helpers/tools.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ADDR = '10.213.0.1';
 const ADDR6 = 'fd00:213::1';
 
-describe.skipIf(skipUnless('netns'))('health checks run inside the namespace (host kernel, own namespace)', () => {
+describe.skipIf(skipUnless('netns') || skipWithoutTools('health checks (the HTTPS server needs a certificate)', ['openssl']))('health checks run inside the namespace (host kernel, own namespace)', () => {
   const ns = useNetns('lvskit-hc');
   let server: ChildProcess | undefined;
   let server6: ChildProcess | undefined;
