@@ -12,7 +12,7 @@ import { ValidationError } from '../errors.js';
 import { canonicalAddress } from '../rtnl/ip.js';
 import { destinationId, serviceId, type LvsState } from '../format/state.js';
 import { planChanges, simulatePlan, type PlanOptions } from '../apply/plan.js';
-import { effectiveTable, HASH_SCHEDULERS, REHASH, servicesOf, slotName, type NormalEntry, type ServicesInput } from './slots.js';
+import { effectiveTable, HASH_SCHEDULERS, REHASH, servicesOf, slotName, slotOwner, type NormalEntry, type ServicesInput } from './slots.js';
 
 /** A connection to predict: the client (src, sport) and the service it reaches (dst, dport, proto), or `service`. */
 export interface IpvsFlow {
@@ -43,7 +43,12 @@ export interface ServiceDisruption {
   /** Share of the slots whose real server changes (movedSlots / totalSlots). */
   share?: number;
   movedSlots?: number;
-  /** mh with fallback: slots whose server is unusable before or after, so the re-hashed client key decides (between share and shareMax). */
+  /**
+   * mh with fallback: slots where the client's key, re-hashed past an unusable server, decides
+   * whether it moves (between share and shareMax). A slot whose server becomes unusable (drained)
+   * counts as moved: its clients certainly leave it, to a server that depends on the client
+   * (transition 'X -> rehashed'); so does one whose unusable server becomes usable again.
+   */
   rehashedSlots?: number;
   /** (movedSlots + rehashedSlots) / totalSlots. */
   shareMax?: number;
@@ -187,9 +192,15 @@ export function predictDisruption(current: ServicesInput, planned: ServicesInput
     for (let s = 0; s < n; s++) if (slotName(tBefore!, s) !== slotName(tAfter!, s)) { allSame = false; break; }
     for (let s = 0; s < n; s++) {
       const x = slotName(tBefore!, s), y = slotName(tAfter!, s);
-      if (tBefore!.slots[s] === REHASH || tAfter!.slots[s] === REHASH) {
-        if (!(x === y && allSame)) rehashed++;
-        continue;
+      const rb = tBefore!.slots[s] === REHASH, ra = tAfter!.slots[s] === REHASH;
+      if (rb || ra) {
+        // A fallback never picks the unusable owner: a client whose server is the slot's owner on
+        // one side and that owner is unusable on the other side certainly moves.
+        const certain = (rb !== ra) && (ra ? x === slotOwner(tAfter!, s) : y === slotOwner(tBefore!, s));
+        if (!certain) {
+          if (!(x === y && allSame)) rehashed++;
+          continue;
+        }
       }
       if (x === y) continue;
       moved++;

@@ -110,6 +110,12 @@ export function effectiveTable(e: NormalEntry, options: TableOptions = {}): Effe
   return { scheduler, slots, dests: e.dests, table };
 }
 
+/** The destination that owns a slot in the table, usable or not ('ADDR:PORT'), or 'none'. */
+export function slotOwner(t: EffectiveTable, slot: number): string {
+  const d = t.table.table[slot]!;
+  return d === NO_DESTINATION ? 'none' : destinationId(t.dests[d]!);
+}
+
 /** The server at a slot as text: 'ADDR:PORT', 'none' or 'rehashed'. */
 export function slotName(t: EffectiveTable, slot: number): string {
   const v = t.slots[slot]!;
