@@ -14,7 +14,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/lvskit-check-pack.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
+# npm pack's prepack leaves prebuilds/ in the checkout: a check leaves nothing behind.
+trap 'rm -rf "$WORK" "$ROOT/prebuilds"' EXIT
 fail() { echo "check-pack: FAIL: $*" >&2; exit 1; }
 say() { echo "check-pack: $*"; }
 for tool in file readelf objdump ldd; do command -v "$tool" >/dev/null || fail "$tool is missing (apt: file binutils libc-bin)"; done
