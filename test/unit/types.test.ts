@@ -157,6 +157,15 @@ describe('public types (dist/index.d.ts)', () => {
     expectTypeOf(readPcap).parameter(0).toEqualTypeOf<Uint8Array>();
   });
 
+  it('health checks and VIP announcement', () => {
+    expectTypeOf(lvskit.monitorHealth).parameter(0).toEqualTypeOf<Ipvs>();
+    expectTypeOf(lvskit.monitorHealth).returns.toEqualTypeOf<lvskit.HealthMonitor>();
+    expectTypeOf<lvskit.HealthChecker['check']>().returns.toEqualTypeOf<Promise<lvskit.HealthCheckResult>>();
+    expectTypeOf<ReturnType<lvskit.HealthMonitor['events']>>().toMatchTypeOf<AsyncIterable<lvskit.HealthEvent>>();
+    expectTypeOf(lvskit.drainDirector).returns.toEqualTypeOf<Promise<lvskit.DirectorDrainReport>>();
+    expectTypeOf<lvskit.VipAnnouncer['announce']>().returns.toEqualTypeOf<Promise<boolean>>();
+  });
+
   it('docs/api.md mentions every function, class and constant the package exports', () => {
     const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'api.md'), 'utf8');
     const undocumented = Object.keys(lvskit).filter((n) => !new RegExp(`\\b${n}\\b`).test(doc));
@@ -180,6 +189,7 @@ describe('public types (dist/index.d.ts)', () => {
       'LINK_FLAGS', 'ADDRESS_FLAGS', 'ROUTE_TYPES', 'RTNL_EVENT_TYPES', 'MULTIPATH_HASH_FIELDS', 'IPVS_SYSCTLS',
       'decodeRouteMessage', 'decodeNextHopMessage', 'decodeRuleMessage',
       'Nft', 'NftTransaction', 'compileRule', 'decompileRule', 'NFNL_SUBSYS_NFTABLES', 'Conntrack',
+      'HealthChecker', 'HealthCheckerError', 'validateCheck', 'HealthMonitor', 'monitorHealth', 'VipAnnouncer', 'announceVip', 'withdrawVip', 'drainDirector',
     ];
     const missing = documented.filter((n) => !(n in lvskit));
     expect(missing).toEqual([]);
