@@ -97,6 +97,20 @@ export interface ApplyOptions extends PlanOptions {
    * desired state): name a table here to remove its last route.
    */
   tables?: number[];
+  /**
+   * The state this caller last applied (e.g. the previous `desired` given to apply()), taken as
+   * the kernel's current state for the sections it has (services, timeouts, syncDaemons,
+   * addresses, routes): apply() reads none of them, and the IPVS batch reads no service to merge
+   * an edit into, so a small change costs only its own requests. What changed behind the
+   * caller's back (another tool, a restart) is not seen: the plan is computed against the
+   * assumption. Pass `detectDrift` from time to time to find out.
+   */
+  assumeCurrent?: LvsState;
+  /**
+   * With assumeCurrent: read the kernel anyway, report how it differs from assumeCurrent in
+   * `result.drift`, and plan against what the kernel really has.
+   */
+  detectDrift?: boolean;
   /** Called with (done, total): 0 before sending, after each acknowledged piece (the plan is then sent in pieces of 2%, at least 256 operations), and with the number applied at the end. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -122,6 +136,11 @@ export interface ApplyResult {
   drained: DrainResult[];
   /** How long each phase took (see ApplyTiming); on an ApplyError, up to the failure. */
   timing: ApplyTiming;
+  /**
+   * With assumeCurrent and detectDrift: how the kernel differed from assumeCurrent, as the
+   * operations that would turn the assumed state into the kernel's ([] when they agree).
+   */
+  drift?: string[];
 }
 
 /**
@@ -386,7 +405,9 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
     let sub: BatchReport | undefined;
     try {
       if (onProgress && netIdx.length) tell(netIdx.length);
-      sub = await b.run({ rollback, ...(onProgress ? { onProgress: (d: number) => tell(netIdx.length + d) } : {}) });
+      // the services apply() read (or was told to assume): the batch need not read them again
+      const known = before.services ? { knownServices: before.services } : {};
+      sub = await b.run({ rollback, ...known, ...(onProgress ? { onProgress: (d: number) => tell(netIdx.length + d) } : {}) });
     } catch (e) {
       // a BatchError carries the report (rollback); anything else (a closed handle) stopped the
       // batch before it was sent: its items stay 'not-sent' and what went before is undone
@@ -460,6 +481,18 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
   if (options.tables !== undefined && (!Array.isArray(options.tables) || options.tables.some((x) => !Number.isInteger(x) || x < 1 || x > 0xffffffff)))
     throw new ValidationError('options.tables', options.tables, 'must be an array of route table ids (integers in 1..4294967295)');
   const want = normalizeNet(desired);
+  let assumed: LvsState | undefined;
+  if (options.assumeCurrent !== undefined) {
+    try {
+      validateState(options.assumeCurrent);
+    } catch (e) {
+      if (e instanceof ValidationError) throw new ValidationError(`options.assumeCurrent.${e.field}`, e.value, e.message.slice(e.field.length + 1).replace(/, got .*$/, ''));
+      throw e;
+    }
+    assumed = normalizeNet(options.assumeCurrent);
+  }
+  // a section is read unless assumeCurrent has it (and no drift check was asked for)
+  const trust = <K extends keyof LvsState>(k: K): LvsState[K] | undefined => (assumed && !options.detectDrift ? assumed[k] : undefined);
   let mark = performance.now();
   timing.planMs = mark - t0; // validating the desired state counts as planning
 
@@ -468,29 +501,44 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
   let links = new Map<string, number>();
   if (ipvs) {
     const [services, timeouts, daemons] = await Promise.all([
-      want.services ? ipvs.listAll() : undefined,
-      want.timeouts ? ipvs.getTimeouts() : undefined,
-      want.syncDaemons ? ipvs.listDaemons() : undefined,
+      want.services && !trust('services') ? ipvs.listAll() : undefined,
+      want.timeouts && !trust('timeouts') ? ipvs.getTimeouts() : undefined,
+      want.syncDaemons && !trust('syncDaemons') ? ipvs.listDaemons() : undefined,
     ]);
     if (services) current.services = stateServicesOf(services);
+    else if (want.services) current.services = trust('services');
     if (timeouts) current.timeouts = timeouts;
+    else if (want.timeouts) current.timeouts = trust('timeouts');
     if (daemons) current.syncDaemons = daemons;
+    else if (want.syncDaemons) current.syncDaemons = trust('syncDaemons');
   }
   if (rtnl && (want.addresses || want.routes)) {
     const names = await linkNames(rtnl);
     links = new Map([...names].map(([i, n]) => [n, i]));
     checkInterfaces(want, links);
-    const interfaces = want.addresses ? [...new Set([...want.addresses.map((a) => a.interface), ...(options.interfaces ?? [])])] : [];
-    const tables = want.routes ? [...new Set([...want.routes.map((r) => r.table ?? 254), ...(options.tables ?? [])])] : [];
+    const interfaces = want.addresses && !trust('addresses') ? [...new Set([...want.addresses.map((a) => a.interface), ...(options.interfaces ?? [])])] : [];
+    const tables = want.routes && !trust('routes') ? [...new Set([...want.routes.map((r) => r.table ?? 254), ...(options.tables ?? [])])] : [];
     Object.assign(current, await readNet(rtnl, interfaces, tables, names));
-    if (want.addresses) current.addresses ??= [];
-    if (want.routes) current.routes ??= [];
+    if (want.addresses) current.addresses ??= trust('addresses') ?? [];
+    if (want.routes) current.routes ??= trust('routes') ?? [];
+  }
+  let drift: string[] | undefined;
+  if (assumed && options.detectDrift) {
+    // what would turn the assumed state into the kernel's, over the sections both have
+    const a: LvsState = {};
+    const k: LvsState = {};
+    for (const s of ['services', 'timeouts', 'syncDaemons', 'addresses', 'routes'] as const) {
+      if (assumed[s] === undefined || current[s] === undefined) continue;
+      (a as Record<string, unknown>)[s] = assumed[s];
+      (k as Record<string, unknown>)[s] = current[s];
+    }
+    drift = planChanges(a, k, { allowEmpty: true, allowWipe: true }).ops.map(describeOp);
   }
 
   timing.readMs = performance.now() - mark;
   mark = performance.now();
   const plan = planChanges(current, want, options);
-  const result: ApplyResult = { plan, dryRun: options.dryRun === true, changes: [...plan.ops, ...plan.afterDrain].map(describeOp), drained: [], timing };
+  const result: ApplyResult = { plan, dryRun: options.dryRun === true, changes: [...plan.ops, ...plan.afterDrain].map(describeOp), drained: [], timing, ...(drift ? { drift } : {}) };
   // every exit from here on (return or ApplyError) leaves result.timing up to date
   const lap = (phase: 'planMs' | 'sendMs' | 'drainMs') => {
     const now = performance.now();

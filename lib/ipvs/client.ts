@@ -13,6 +13,7 @@ import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { AF_INET, AF_INET6, formatAddress } from '../rtnl/ip.js';
 import { IpvsCmd, IpvsSeen, type RawIpvsDest, type RawIpvsService } from './native-types.js';
 import { listConnections as readConnections, type IpvsConnection } from './connections.js';
+import type { StateService } from '../format/state.js';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   FORWARD,
@@ -97,6 +98,16 @@ export interface BatchRunOptions {
    * ignored (the batch goes on, so its report stays whole).
    */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * The services (with their destinations, in the kernel's order) as the caller knows the kernel
+   * holds them right now: the batch then reads none of them to merge an edit into (or, with
+   * rollback, to learn what a delete must restore), and takes these instead. For a caller that
+   * has just read them (apply() passes its own read) or that keeps what it last applied (a
+   * controller: see apply()'s assumeCurrent). A service an op looks up that is not in the list
+   * does not exist as far as the batch knows (an edit of it is refused before anything is sent).
+   * Wrong knowledge gives a wrong merge or undo: pass what the kernel has.
+   */
+  knownServices?: readonly StateService[] | undefined;
 }
 
 /** Items per acknowledged piece of a batch with onProgress: every 2%, at least 256. */
@@ -189,6 +200,8 @@ interface Model {
   services: Map<string, ModelService> | undefined;
   timeouts: { tcp: number; tcpFin: number; udp: number } | undefined;
   daemons: Map<number, WireDaemon> | undefined;
+  /** Kernel reads #loadModel made (0: the model came from knownServices, or was not needed). */
+  reads?: number;
 }
 
 type Op =
@@ -916,7 +929,7 @@ export class Ipvs {
   async #runOps(ops: Op[], options: BatchRunOptions): Promise<BatchReport> {
     const t0 = performance.now();
     if (ops.length === 0) return { ok: true, items: [], applied: [], failed: [], notSent: [], unknown: [], sendCalls: 0, timing: { readMs: 0, planMs: 0, encodeMs: 0, sendMs: 0, reportMs: 0, totalMs: performance.now() - t0 } };
-    const model = await this.#loadModel(ops, options.rollback === true);
+    const model = await this.#loadModel(ops, options.rollback === true, options.knownServices);
     const t1 = performance.now();
     // Without a model of the services (no edits, nothing to restore), adds of the common shape
     // are validated into rows (fast path); their Planned (label, hint, undo) is built only when
@@ -1003,7 +1016,9 @@ export class Ipvs {
     const t4 = performance.now();
     const report = this.#report(raw, planned);
     const t5 = performance.now();
-    report.timing = { readMs: t1 - t0, planMs: t2 - t1, encodeMs, sendMs, reportMs: t5 - t4, totalMs: t5 - t0 };
+    // the model built from knownServices (no kernel read) is planning work
+    const readMs = model.reads ? t1 - t0 : 0;
+    report.timing = { readMs, planMs: t2 - t0 - readMs, encodeMs, sendMs, reportMs: t5 - t4, totalMs: t5 - t0 };
     if (report.ok || !options.rollback) return report;
     // Undo what was applied, newest first. Items the kernel refused changed nothing.
     const undo: Encoded[] = [];
@@ -1051,10 +1066,34 @@ export class Ipvs {
   }
 
   /** Reads the state the plan needs: services for edits (and, for rollback, deletions and flush). */
-  async #loadModel(ops: Op[], rollback: boolean): Promise<Model> {
-    const model: Model = { services: undefined, timeouts: undefined, daemons: undefined };
+  async #loadModel(ops: Op[], rollback: boolean, known?: readonly StateService[]): Promise<Model> {
+    const model: Model = { services: undefined, timeouts: undefined, daemons: undefined, reads: 0 };
     const needServices = ops.some((o) => o.kind === 'editService' || o.kind === 'editDestination' || (rollback && (o.kind === 'deleteService' || o.kind === 'deleteDestination' || o.kind === 'flush')));
-    if (needServices) {
+    if (needServices && known) {
+      // The caller's knowledge instead of a read: the services ops look up (all, for a flush with
+      // rollback), validated as specs; destinations keep the given (kernel) order.
+      const everything = rollback && ops.some((o) => o.kind === 'flush');
+      const wanted = new Set<string>();
+      if (!everything)
+        for (const o of ops) {
+          if (o.kind === 'editService' || (rollback && o.kind === 'deleteService')) wanted.add(serviceKey(o.key, 'key').id);
+          else if (o.kind === 'editDestination' || (rollback && o.kind === 'deleteDestination')) wanted.add(serviceKey(o.service, 'service').id);
+        }
+      model.services = new Map();
+      for (let i = 0; i < known.length && (everything || model.services.size < wanted.size); i++) {
+        const s = known[i]!;
+        const k = serviceKey(s.key, `knownServices[${i}].key`);
+        if (!everything && !wanted.has(k.id)) continue;
+        const w = serviceSpec(s, `knownServices[${i}]`);
+        const dests = new Map<string, WireDest>();
+        (s.destinations ?? []).forEach((d, j) => {
+          const wd = destSpec(d, w, `knownServices[${i}].destinations[${j}]`);
+          dests.set(wd.id, wd);
+        });
+        model.services.set(w.id, { w, dests });
+      }
+    } else if (needServices) {
+      model.reads!++;
       // Only the services the ops look up are read (one GetService each, in one run, then their
       // destination dumps): what #plan consults is the entry of an edited service (to merge) or,
       // with rollback, of a deleted one (to restore). A service no op looks up is never consulted
@@ -1098,9 +1137,13 @@ export class Ipvs {
       model.services = new Map();
       raws.forEach((r, i) => model.services!.set(keys[i]!.id, { w: wireOfRawService(r), dests: dests[i]! }));
     }
-    if (rollback && ops.some((o) => o.kind === 'setTimeouts')) model.timeouts = await this.#getTimeouts();
+    if (rollback && ops.some((o) => o.kind === 'setTimeouts')) {
+      model.reads!++;
+      model.timeouts = await this.#getTimeouts();
+    }
     if (rollback && ops.some((o) => o.kind === 'stopDaemon')) {
       model.daemons = new Map();
+      model.reads!++;
       for (const d of await this.#listDaemons()) model.daemons.set(daemonState('state', d.state), daemonOf(d));
     }
     return model;

@@ -270,3 +270,46 @@ describe('lvskit apply progress', () => {
     expect(progress.slice(0, 31)).toEqual([0, ...Array.from({ length: 30 }, (_, k) => (k + 1) * 1000)]);
   });
 });
+
+describe('apply() with assumeCurrent (the controller case)', () => {
+  const withWeights = (w: number[]) => ({ services: w.map((x, i) => ({ ...svc(i, 1), destinations: [{ address: `192.168.0.${i + 1}`, port: 80, weight: x }] })) });
+
+  it('reads nothing, plans only the change, and hands the assumed services to the IPVS batch', async () => {
+    const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
+    const last = withWeights([1, 1, 1, 1]);
+    const r = await apply(fakeIpvs({ services: [] }, log) as unknown as Ipvs, withWeights([1, 5, 1, 1]), { assumeCurrent: last });
+    expect(log.readMs).toHaveLength(0); // listAll never called
+    expect(r.changes).toHaveLength(1);
+    expect(r.changes[0]).toMatch(/^edit destination 192\.168\.0\.2:80 .*"weight":5/);
+    expect(log.runs[0]!.options.knownServices).toHaveLength(4);
+    expect(r.drift).toBeUndefined();
+  });
+
+  it('without assumeCurrent the batch still gets the services apply() read (no second read)', async () => {
+    const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
+    await apply(fakeIpvs(withWeights([1, 1]), log) as unknown as Ipvs, withWeights([1, 2]));
+    expect(log.readMs).toHaveLength(1);
+    expect(log.runs[0]!.options.knownServices).toHaveLength(2);
+  });
+
+  it('detectDrift reads the kernel, reports how it differs from the assumption, and plans against the kernel', async () => {
+    const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
+    const kernel = withWeights([1, 3, 1]); // someone set weight 3 behind the controller's back
+    const r = await apply(fakeIpvs(kernel, log) as unknown as Ipvs, withWeights([1, 1, 1]), { assumeCurrent: withWeights([1, 1, 1]), detectDrift: true });
+    expect(log.readMs).toHaveLength(1);
+    expect(r.drift).toHaveLength(1);
+    expect(r.drift![0]).toMatch(/^edit destination 192\.168\.0\.2:80 .*"weight":3/);
+    expect(r.changes).toHaveLength(1); // back to weight 1
+    const agree = await apply(fakeIpvs(kernel, log) as unknown as Ipvs, kernel, { assumeCurrent: kernel, detectDrift: true });
+    expect(agree.drift).toEqual([]);
+    expect(agree.changes).toEqual([]);
+  });
+
+  it('a bad assumeCurrent is refused by its field before anything is read', async () => {
+    const log = { runs: [] as { n: number; options: BatchRunOptions; ms: number }[], readMs: [] as number[] };
+    const e = (await apply(fakeIpvs({}, log) as unknown as Ipvs, withWeights([1]), { assumeCurrent: { services: [{ key: { protocol: 'tcp', address: 'nope', port: 80 } }] } as LvsState }).catch((x: unknown) => x)) as Error & { field?: string };
+    expect(e).toBeInstanceOf(Error);
+    expect(e.field).toMatch(/^options\.assumeCurrent\.services\[0\]/);
+    expect(log.readMs).toHaveLength(0);
+  });
+});
