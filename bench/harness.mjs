@@ -7,7 +7,7 @@
 // teardown?, ops } } }] and is executed as `node bench/<file>.mjs --trial BENCH DRIVER` by
 // runTrials(); a trial prints one JSON line {bench, driver, ops, ms, rssPeakKiB, extra}.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 
 export function environment(where) {
@@ -217,4 +217,17 @@ export function commandExists(cmd) {
     }
   }
   return exists.get(cmd);
+}
+
+/**
+ * Compiles a floor program (bench/c/NAME.c) with `cc -O2` into `dir` (default BENCH_TMP, else
+ * /tmp/lvskit-bench) when the binary is missing or older than its source; returns its path.
+ */
+export function buildFloorProgram(name, dir = process.env.BENCH_TMP ?? '/tmp/lvskit-bench') {
+  const here = new URL('.', import.meta.url).pathname;
+  const src = `${here}c/${name}.c`;
+  const bin = `${dir}/${name}`;
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) execFileSync('cc', ['-O2', '-Wall', '-o', bin, src], { stdio: 'inherit' });
+  return bin;
 }

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { environment, hostKernelHasIpvs, latencies, loadStamp, ratioText, runChild, runTrial, table, trialMain } from './harness.mjs';
+import { buildFloorProgram, environment, hostKernelHasIpvs, latencies, loadStamp, ratioText, runChild, runTrial, table, trialMain } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,6 +27,10 @@ const LAT = Number(process.env.BENCH_LATENCY ?? 1000);
 const tmp = process.env.BENCH_TMP ?? '/tmp/lvskit-bench';
 
 const lib = () => import(join(root, 'dist/index.js'));
+const CLI = join(root, 'dist/cli/main.js');
+/** The IPVS floor (bench/c/ipvs_floor.c), built into the checkout's build/ (shared with the lab VM, whose /tmp is its own). */
+export const ipvsFloorDir = join(root, 'build/bench');
+export const buildIpvsFloor = () => buildFloorProgram('ipvs_floor', ipvsFloorDir);
 const vip = (i) => `10.${100 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
 const vport = (i) => 80 + ((i * 7) & 1023);
 const rip = (j) => `192.168.${j}.10`;
@@ -120,7 +124,32 @@ function loadBench(n) {
           const rep = await b.run();
           if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
           ipvs.close();
-          return { note: `${rep.sendCalls} sendmsg` };
+          return { note: `${rep.sendCalls} sendmsg; timing ${JSON.stringify(roundTiming(rep.timing))}`, timing: rep.timing };
+        },
+        teardown: () => expectLoaded(n),
+      },
+      'C floor (batched genetlink)': {
+        // Same messages byte for byte (bench/ipvs-floor-check.mjs), 1024 a send, last acked.
+        run: async () => {
+          const r = runChild(buildIpvsFloor(), [String(n), String(DESTS)]);
+          const m = /ok (\d+) failed (\d+) ms ([\d.]+) resolve_ms ([\d.]+) sends (\d+)/.exec(r.stdout);
+          if (!m || Number(m[2]) !== 0) throw new Error(`ipvs_floor: ${r.stdout.trim()} ${r.stderr.trim()}`);
+          return {
+            timedMs: Number(m[3]),
+            childRssKiB: r.rssKiB,
+            processMs: Number(r.ms.toFixed(1)),
+            note: `own clock, socket and family resolution excluded (as lvskit's in-process row excludes Ipvs.open()); ${m[5]} sendmsg; whole process ${r.ms.toFixed(0)} ms`,
+          };
+        },
+        teardown: () => expectLoaded(n),
+      },
+      'lvskit -R (whole process)': {
+        // The program as an operator runs it: Node start, import, socket, family resolution,
+        // reading and parsing the rules file, the batch, exit. Beside ipvsadm -R's whole process.
+        setup: () => ({ f: file('load', ruleLines(n)) }),
+        run: async (ctx, { f }) => {
+          const r = runChild('sh', ['-c', `exec "${process.execPath}" "${CLI}" -R < "$0"`, f]);
+          return { childRssKiB: r.rssKiB, note: 'Node start included' };
         },
         teardown: () => expectLoaded(n),
       },
@@ -187,6 +216,14 @@ function readBench(n) {
       'ipvsadm -Ln --stats': {
         run: async () => ({ childRssKiB: ipvsadm(['-Ln', '--stats']).rssKiB, note: 'text with counters, not parsed' }),
       },
+      'lvskit -Sn (whole process)': {
+        run: async () => {
+          const r = runChild(process.execPath, [CLI, '-Sn']);
+          const lines = r.stdout.split('\n').filter((l) => l.startsWith('-'));
+          if (lines.length !== n * (1 + DESTS)) throw new Error(`lvskit -Sn gave ${lines.length} lines`);
+          return { childRssKiB: r.rssKiB, note: 'Node start included; the same text as ipvsadm -Sn' };
+        },
+      },
     },
   };
 }
@@ -233,6 +270,68 @@ function editBench(n) {
     },
   };
 }
+
+/** The state load(n) leaves, as an LvsState, with `weight(i, j)` for destination j of service i. */
+function stateOf(n, weight = () => 1) {
+  const services = new Array(n);
+  for (let i = 0; i < n; i++) services[i] = { key: key(i), scheduler: 'wlc', destinations: Array.from({ length: DESTS }, (_, j) => dest(j, weight(i, j))) };
+  return { services };
+}
+
+/**
+ * The controller case: 1% of the destinations (every 25th service's second one) change weight
+ * among n services, as a controller's next desired state. lvskit: apply() with the state it last
+ * applied as assumeCurrent (nothing read), apply() reading the table, and a batch of just the
+ * edits given the known services; ipvsadm: -R with just the changed lines.
+ */
+function controllerBench(n) {
+  const changed = [];
+  for (let i = 0; i < n; i += 25) changed.push(i);
+  const weight = (i, j) => (i % 25 === 0 && j === 1 ? 5 : 1);
+  return {
+    name: `ipvs-controller-${n}`,
+    title: `Controller case: ${changed.length} destinations (1%) change weight among ${n} services`,
+    ops: changed.length,
+    setup: async () => load(n),
+    drivers: {
+      'lvskit apply({ assumeCurrent })': {
+        setup: async () => ({ ipvs: await open(), last: stateOf(n), next: stateOf(n, weight), apply: (await lib()).apply }),
+        run: async (ctx, { ipvs, last, next, apply }) => {
+          const r = await apply(ipvs, next, { assumeCurrent: last });
+          if (r.changes.length !== changed.length) throw new Error(`${r.changes.length} changes`);
+          ipvs.close();
+          return { note: `nothing read; the whole desired state validated and diffed; timing ${JSON.stringify(roundTiming(r.timing))}` };
+        },
+      },
+      'lvskit apply() (reads the table)': {
+        setup: async () => ({ ipvs: await open(), next: stateOf(n, weight), apply: (await lib()).apply }),
+        run: async (ctx, { ipvs, next, apply }) => {
+          const r = await apply(ipvs, next);
+          if (r.changes.length !== changed.length) throw new Error(`${r.changes.length} changes`);
+          ipvs.close();
+          return { note: `timing ${JSON.stringify(roundTiming(r.timing))}` };
+        },
+      },
+      'lvskit batch() of the edits (knownServices)': {
+        setup: async () => ({ ipvs: await open(), known: stateOf(n).services }),
+        run: async (ctx, { ipvs, known }) => {
+          const b = ipvs.batch();
+          for (const i of changed) b.editDestination(key(i), { address: rip(1), port: 8080 }, { weight: 5 });
+          const rep = await b.run({ knownServices: known });
+          if (!rep.ok) throw new Error(`${rep.failed.length} failed`);
+          ipvs.close();
+          return { note: 'a controller that computes its own changes; nothing read' };
+        },
+      },
+      'ipvsadm -R (changed lines)': {
+        setup: () => ({ f: file('ctl', changed.map((i) => destLine(i, 1, 'e', 5))) }),
+        run: async (ctx, { f }) => ({ childRssKiB: runChild('sh', ['-c', 'exec ipvsadm -R < "$0"', f]).rssKiB }),
+      },
+    },
+  };
+}
+
+const roundTiming = (t) => Object.fromEntries(Object.entries(t).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, Number(v.toFixed(1))]));
 
 function deleteBench(n) {
   return {
@@ -305,6 +404,8 @@ export function benchmarksFor(sizes) {
   // else 1000 (each of their trials first loads the state, which is slow under emulation).
   const opsSize = Number(process.env.BENCH_OPS_SIZE ?? (FULL ? Math.max(...sizes) : Math.min(1000, Math.max(...sizes))));
   out.push(readBench(opsSize), editBench(opsSize), deleteBench(opsSize));
+  // the controller case at the largest size (BENCH_CONTROLLER_SIZE to change it)
+  out.push(controllerBench(Number(process.env.BENCH_CONTROLLER_SIZE ?? Math.max(...sizes))));
   return out;
 }
 
@@ -316,6 +417,7 @@ export function baselineOf(name) {
   if (name === 'ipvs-add-single') return 'ipvsadm -A (process)';
   if (name.startsWith('ipvs-read')) return 'ipvsadm -Sn';
   if (name.startsWith('ipvs-delete')) return 'ipvsadm -C';
+  if (name.startsWith('ipvs-controller')) return 'ipvsadm -R (changed lines)';
   return name.startsWith('ipvs-edit') ? 'ipvsadm -R (-e lines)' : 'ipvsadm -R';
 }
 
@@ -357,7 +459,8 @@ export function runAll({ only, log = console.error, repeat = Number(process.env.
     });
     const trials = new Map(drivers.map((d) => [d, []]));
     for (let k = 0; k < repeat; k++) {
-      for (const d of drivers) {
+      // every other round in reverse order, so no driver always runs right after the same one
+      for (const d of k % 2 ? [...drivers].reverse() : drivers) {
         const r = trialInNetns(b, d, tag++);
         log(`  ${b.name} / ${d}${repeat > 1 ? ` [${k + 1}/${repeat}]` : ''}: ${r.error ? 'FAILED ' + r.error : `${r.ms.toFixed(1)} ms for ${r.ops}`}`);
         trials.get(d).push(r);
@@ -374,7 +477,9 @@ export function runAll({ only, log = console.error, repeat = Number(process.env.
           const y = trials.get(base)?.[k];
           if (d !== base && !x.error && y && !y.error) ratios.push(Number((perOp(y) / perOp(x)).toPrecision(3)));
         });
-        r.extra = { ...r.extra, trialsMs: ok.map((x) => Number(x.ms.toFixed(1))), ...(ratios.length ? { ratios } : {}) };
+        // per round (k): this driver's time per operation, so any two drivers can be paired by round
+        const roundsPerOpUs = rs.map((x) => (x.error ? null : Number(perOp(x).toPrecision(4))));
+        r.extra = { ...r.extra, trialsMs: ok.map((x) => Number(x.ms.toFixed(1))), roundsPerOpUs, ...(ratios.length ? { ratios } : {}) };
         const spread = ratios.length ? `; per-round ratio: median ${ratioText(median(ratios))}, range ${ratioText(Math.min(...ratios))} to ${ratioText(Math.max(...ratios))}` : '';
         r.extra.note = `${r.extra.note ? r.extra.note + '; ' : ''}median of ${ok.length} trials${spread}`;
       }
