@@ -124,8 +124,12 @@ export class VipAnnouncer {
 
   /** Whether the VIP is local in the namespace (the kernel delivers it to this host, where IPVS schedules it). */
   async isLocal(): Promise<boolean> {
-    const r = await this.#rtnl.routes.get(this.vip);
-    return r?.type === 'local';
+    try {
+      return (await this.#rtnl.routes.query({ dst: this.vip })).type === 'local';
+    } catch (e) {
+      if (e instanceof NetlinkError && (e.code === 'ENETUNREACH' || e.code === 'EHOSTUNREACH' || e.code === 'EACCES' || e.code === 'EINVAL')) return false;
+      throw e;
+    }
   }
 
   async #ensureLocal(): Promise<void> {

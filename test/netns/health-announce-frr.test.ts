@@ -198,3 +198,35 @@ describe.skipIf(skipUnless('netns') || noFrr)('VIP announcement followed by FRR 
     expect(() => new VipAnnouncer({ vip: VIP_OSPF, rtnl: rD, table: 100 })).toThrow(/method.*'route'/);
   });
 });
+
+describe.skipIf(skipUnless('netns'))('IPv6 VIPs (host kernel, own namespace; no routing daemon)', () => {
+  const ns = useNetns('lvskit-vip6');
+  let rtnl: Rtnl;
+  beforeAll(() => {
+    rtnl = Rtnl.open({ netns: ns.name });
+  });
+  afterAll(() => rtnl?.close());
+
+  it("method 'address' puts VIP/128 on lo; method 'route' makes it local by a local route and announces it by a main-table route", async () => {
+    const a = new VipAnnouncer({ vip: '2001:db8:0:0::10', rtnl });
+    expect(a.vip).toBe('2001:db8::10');
+    expect(a.prefix).toBe('2001:db8::10/128');
+    expect(await a.announce()).toBe(true);
+    expect((await rtnl.addresses.list({ link: 'lo', family: 6 })).map((x) => `${x.address}/${x.prefixLength}`)).toContain('2001:db8::10/128');
+    expect(await a.isLocal()).toBe(true);
+    expect(await a.withdraw()).toBe(true);
+    expect(await a.isAnnounced()).toBe(false);
+
+    const r = new VipAnnouncer({ vip: '2001:db8::20', rtnl, method: 'route' });
+    expect(await r.announce()).toBe(true);
+    expect(await r.isAnnounced()).toBe(true);
+    expect(await r.isLocal()).toBe(true);
+    const main = (await rtnl.routes.list({ family: 6 })).find((x) => x.dst === '2001:db8::20/128');
+    expect(main).toMatchObject({ protocol: 'static', type: 'unicast' });
+    expect(await r.withdraw()).toBe(true);
+    expect(await r.isAnnounced()).toBe(false);
+    expect(await r.isLocal()).toBe(true);
+    expect(await r.withdraw({ keepLocal: false })).toBe(true);
+    expect(await r.isLocal()).toBe(false);
+  });
+});
