@@ -158,7 +158,7 @@ try {
   if (typeof lvs.monitorHealth !== 'function') {
     log(`(c) skipped: this build of lvskit has no monitorHealth() (health checks); rebuild with npm run build:ts`);
   } else {
-    mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 });
+    mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 2000, rise: 2, fall: 2 });
     log(`(c) kill real server ${rsVictim.name}; health monitors on every director (TCP connect every ${mon.intervalMs} ms, fall ${mon.fall}, rise ${mon.rise}, drain to weight 0; started in ${secs(mon.startMs)})`);
     c = await realServerFailure(lab, client, mon, { victim: rsVictim, keys: open.keys, probes: opts.probes, probeBasePort: 35000 });
     results.c = c;

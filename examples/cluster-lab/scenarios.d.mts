@@ -24,7 +24,7 @@ export interface GracefulDrain {
   drain?: { connectionsAtStart: number; connectionsLeft: number; waitedMs: number };
   survived: number; resets: number; errors: Histogram; unclear: number; predictedMoved: string[]; actualMoved: string[]; backMs: number; pathsBack: string[]; pathChanges: [number, string][];
 }
-export interface Restored { paths: string[]; allPaths: boolean; weights: Record<string, Record<string, number | null>>; allWeights: boolean; consistent: { ok: boolean; lines: string[] }; open: number; stillGoing: number }
+export interface Restored { paths: string[]; allPaths: boolean; weights: Record<string, Record<string, number | null>>; allWeights: boolean; convergedMs: number; consistent: { ok: boolean; lines: string[] }; open: number; stillGoing: number }
 
 export declare function openConnections(lab: ClusterLab, client: LabClient, o: { count: number; basePort: number; intervalMs?: number; concurrency?: number }): Promise<Opened>;
 export declare function directorFailure(lab: ClusterLab, client: LabClient, o: { victim: Director; recipe: Recipe; count: number; basePort: number; intervalMs?: number; settleMs?: number }): Promise<DirectorFailure>;

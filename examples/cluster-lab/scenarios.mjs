@@ -198,7 +198,7 @@ export async function reviveDirector(lab, client, victim, keys, { settleMs = 45_
 }
 
 /** Starts a health monitor on every director (lvskit's monitorHealth), all with the same checks. */
-export async function startMonitors(lab, { intervalMs = 500, timeoutMs = 1000, rise = 2, fall = 2 } = {}) {
+export async function startMonitors(lab, { intervalMs = 500, timeoutMs = 2000, rise = 2, fall = 2 } = {}) {
   if (typeof lab.lvs.monitorHealth !== 'function') throw new Error('this lvskit has no monitorHealth (health checks)');
   const t = lab.t;
   const t0 = performance.now();
@@ -354,12 +354,22 @@ export async function gracefulDrain(lab, client, { director, keys, settleMs = 45
  * (e) Everything back: the router uses every director, every real server has its weight on every
  * director and the directors' tables agree; the connections still open keep exchanging data.
  */
-export async function restore(lab, client, keys, { settleMs = 45_000 } = {}) {
+export async function restore(lab, client, keys, { settleMs = 45_000, convergeMs = 90_000 } = {}) {
   const t = lab.t;
-  const paths = await lab.routerPaths();
-  const w = {};
-  for (const s of t.servers) w[s.name] = await weights(lab, s);
-  const allWeights = t.servers.every((s) => Object.values(w[s.name]).every((x) => x === s.weight));
+  // converge first (bounded): the router's paths and the monitors' verdicts may still be moving
+  const t0 = performance.now();
+  let paths;
+  let w;
+  let allWeights;
+  for (;;) {
+    paths = await lab.routerPaths();
+    w = {};
+    for (const s of t.servers) w[s.name] = await weights(lab, s);
+    allWeights = t.servers.every((s) => Object.values(w[s.name]).every((x) => x === s.weight));
+    if ((allWeights && paths.length === t.directors.length) || performance.now() - t0 > convergeMs) break;
+    await sleep(250);
+  }
+  const convergedMs = performance.now() - t0;
   let consistent;
   if (typeof lab.lvs.compareDirectorHandles === 'function') {
     const c = await lab.lvs.compareDirectorHandles(t.directors.map((d) => ({ name: d.name, ipvs: lab.ipvs(d.ns), sysctl: lab.rtnl(d.ns).sysctl })));
@@ -377,6 +387,7 @@ export async function restore(lab, client, keys, { settleMs = 45_000 } = {}) {
     allPaths: [...paths].sort().join() === t.directors.map((d) => d.name).sort().join(),
     weights: w,
     allWeights,
+    convergedMs,
     consistent,
     open: alive.length,
     stillGoing: after.conns.filter((c) => !c.error).length,

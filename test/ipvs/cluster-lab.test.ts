@@ -93,7 +93,7 @@ describe.skipIf(skip)('cluster lab: FRR-announced VIP, three directors, long-liv
   });
 
   it('(c) health checks drain a dead real server on every director: no new connection reaches it, the others go on, it comes back', async () => {
-    mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 1000, rise: 2, fall: 2 });
+    mon = await startMonitors(lab, { intervalMs: 500, timeoutMs: 2000, rise: 2, fall: 2 });
     const c = await realServerFailure(lab, client, mon, { victim: t.servers[0]!, keys: open.keys, probes: 40, probeBasePort: 35000 });
     report('(c)', { ...c, monitorsStartMs: mon.startMs });
     expect(c.onVictim).toBeGreaterThan(0);
