@@ -5,7 +5,8 @@
 import { native } from '../native.js';
 import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { reportOf, repliesOf, throwIfFailed, type BatchReport } from '../batch.js';
-import { ValidationError } from '../errors.js';
+import { NetlinkError, ValidationError } from '../errors.js';
+import { ItemStatusCode } from '../addon-types.js';
 import { parseAddress, type IpFamily } from '../rtnl/ip.js';
 import type { NativeCtEntry, NativeCtTuple } from './native-types.js';
 
@@ -81,6 +82,7 @@ const TCP_STATES: ConntrackTcpState[] = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABL
 const STATUS_BITS = ['EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED', 'SRC_NAT', 'DST_NAT', 'SEQ_ADJUST', 'SRC_NAT_DONE', 'DST_NAT_DONE', 'DYING', 'FIXED_TIMEOUT', 'TEMPLATE', 'UNTRACKED', 'HELPER', 'OFFLOAD', 'HW_OFFLOAD'];
 const AF_INET = 2;
 const AF_INET6 = 10;
+const EINVAL = 22;
 
 function protocolNumber(field: string, v: unknown): number {
   if (typeof v === 'string') {
@@ -208,6 +210,13 @@ export class Conntrack {
     const batch = this.#socket.newBatch();
     native.ctEncodeDump(batch, p.family === undefined ? 0 : p.family === 4 ? AF_INET : AF_INET6);
     const raw = await this.#socket.run(batch, 'listConntrack', { large: true });
+    if (raw.status[0] === ItemStatusCode.Failed && raw.errors[0] === EINVAL) {
+      // nfnetlink answers a message for a subsystem it does not have with EINVAL
+      // (net/netfilter/nfnetlink.c nfnetlink_rcv_msg): nf_conntrack_netlink is not loaded.
+      const f = raw.failures[0]!;
+      throw new NetlinkError({ op: 'listConntrack', errno: f.errno, code: f.code, kernelMessage: f.kernelMessage,
+        hint: 'The kernel has no ctnetlink here: load nf_conntrack_netlink (lvskit never runs modprobe)' });
+    }
     throwIfFailed(raw, 'listConntrack');
     const out: ConntrackEntry[] = [];
     for (const [off] of repliesOf(raw, 0)) {

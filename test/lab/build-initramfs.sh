@@ -42,7 +42,7 @@ PRELOAD="nf_conntrack
 # autoload it (GUE real servers need it), and it adds no device.
 EXTRA="ipip fou fou6 ip_gre gre ip6_tunnel ip6_gre sit tunnel4 tunnel6 ip_tunnel udp_tunnel ip6_udp_tunnel
   bridge macvlan ipvlan vrf vxlan geneve tun 8021q bonding nlmon
-  nf_tables nft_chain_nat nft_ct nft_nat nft_masq xt_ipvs xt_MASQUERADE xt_conntrack xt_mark
+  nf_tables nft_chain_nat nft_ct nft_nat nft_masq xt_ipvs xt_MASQUERADE xt_conntrack xt_mark nf_conntrack_netlink
   iptable_nat iptable_filter iptable_mangle ip6table_filter ip6table_nat sch_netem sch_fq_codel"
 closure() { # MOD... -> .ko paths (relative to KDIR, leading /) in insmod order, each once
   local m
