@@ -110,6 +110,13 @@ export interface BatchRunOptions {
   knownServices?: readonly StateService[] | undefined;
 }
 
+/** A service key as written (no validation): finds a known service cheaply, confirmed by serviceKey. */
+function keyText(k: unknown): string {
+  if (typeof k !== 'object' || k === null) return '';
+  const o = k as Record<string, unknown>;
+  return `${String(o.fwmark)}|${String(o.protocol)}|${String(o.address)}|${String(o.port)}|${String(o.family)}`;
+}
+
 /** Items per acknowledged piece of a batch with onProgress: every 2%, at least 256. */
 export function progressPiece(total: number): number {
   return Math.max(256, Math.ceil(total / 50));
@@ -1074,23 +1081,34 @@ export class Ipvs {
       // rollback), validated as specs; destinations keep the given (kernel) order.
       const everything = rollback && ops.some((o) => o.kind === 'flush');
       const wanted = new Set<string>();
+      const wantedText = new Set<string>();
       if (!everything)
         for (const o of ops) {
-          if (o.kind === 'editService' || (rollback && o.kind === 'deleteService')) wanted.add(serviceKey(o.key, 'key').id);
-          else if (o.kind === 'editDestination' || (rollback && o.kind === 'deleteDestination')) wanted.add(serviceKey(o.service, 'service').id);
+          let k: ServiceKey | undefined;
+          if (o.kind === 'editService' || (rollback && o.kind === 'deleteService')) wanted.add(serviceKey((k = o.key), 'key').id);
+          else if (o.kind === 'editDestination' || (rollback && o.kind === 'deleteDestination')) wanted.add(serviceKey((k = o.service), 'service').id);
+          if (k) wantedText.add(keyText(k));
         }
       model.services = new Map();
-      for (let i = 0; i < known.length && (everything || model.services.size < wanted.size); i++) {
-        const s = known[i]!;
-        const k = serviceKey(s.key, `knownServices[${i}].key`);
-        if (!everything && !wanted.has(k.id)) continue;
+      const take = (s: StateService, i: number, k: WireServiceKey): void => {
         const w = serviceSpec(s, `knownServices[${i}]`);
         const dests = new Map<string, WireDest>();
         (s.destinations ?? []).forEach((d, j) => {
           const wd = destSpec(d, w, `knownServices[${i}].destinations[${j}]`);
           dests.set(wd.id, wd);
         });
-        model.services.set(w.id, { w, dests });
+        model.services!.set(k.id, { w, dests });
+      };
+      // First the known services whose key is written as an op writes it (a controller's own
+      // state: all of them), checked in full; then, for what that missed (an address written
+      // two ways, or a service that does not exist), every known service.
+      for (let pass = everything ? 1 : 0; pass < 2 && (everything || model.services.size < wanted.size); pass++) {
+        for (let i = 0; i < known.length && (everything || model.services.size < wanted.size); i++) {
+          const s = known[i]!;
+          if (pass === 0 && !wantedText.has(keyText(s.key))) continue;
+          const k = serviceKey(s.key, `knownServices[${i}].key`);
+          if ((everything || wanted.has(k.id)) && !model.services.has(k.id)) take(s, i, k);
+        }
       }
     } else if (needServices) {
       model.reads!++;

@@ -71,4 +71,14 @@ describe.skipIf(skip)('apply() with assumeCurrent and detectDrift', () => {
     // merged: the forwarding method and thresholds were kept, only the weight changed
     expect(savedRules(ns.name)).toContain('-a -t 10.7.0.1:80 -r 192.168.0.10:8080 -m -w 42');
   });
+
+  it('knownServices written another way than the ops (an IPv6 address) are still found', async () => {
+    const v6 = { protocol: 'tcp' as const, address: '2001:db8::7', port: 80 };
+    await ipvs.batch().addService({ key: v6, scheduler: 'rr' }).addDestination(v6, { address: '2001:db8::10', port: 80, weight: 2 }).run();
+    const known: StateService[] = [{ key: { ...v6, address: '2001:0db8:0:0::7' }, scheduler: 'rr', destinations: [{ address: '2001:db8::10', port: 80, weight: 2 }] }];
+    const rep = await ipvs.batch().editDestination(v6, { address: '2001:db8::10', port: 80 }, { weight: 3 }).run({ knownServices: known });
+    expect(rep.ok).toBe(true);
+    expect(rep.timing!.readMs).toBe(0);
+    expect(savedRules(ns.name)).toContain('-a -t [2001:db8::7]:80 -r [2001:db8::10]:80 -g -w 3');
+  });
 });
