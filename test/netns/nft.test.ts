@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { Nft } from '../../lib/nft/nft.js';
+import { tablesEqual } from '../../lib/nft/state.js';
 import { BatchError, reportOf } from '../../lib/batch.js';
 import { native } from '../../lib/native.js';
 import { NetlinkError, ValidationError } from '../../lib/errors.js';
@@ -218,6 +219,9 @@ describe.skipIf(skip)('nf_tables (netns)', () => {
       add rule inet lvs post ip saddr 10.0.0.0/8 masquerade\n`);
     expect(ruleset(a.name)).toEqual(ruleset(ref.name));
     const got = await h.getTable({ family: 'inet', name: 'lvs' });
+    // What a desired-state comparison uses: the kernel's table equals the definition installed.
+    expect(tablesEqual(got, def)).toBe(true);
+    expect(tablesEqual(got, { ...def, rules: def.rules!.slice(1) })).toBe(false);
     expect(got).toEqual({ ...def, skippedRules: 0, chains: def.chains!.map((c) => ({ ...c, priority: c.priority === 'mangle' ? -150 : c.priority === 'srcnat' ? 100 : c.priority })) });
     const before = ruleset(a.name);
     const bad = await h.replaceTable({ ...def, rules: [...def.rules!, { chain: 'nope', verdict: 'accept' }] }).catch((x: unknown) => x);

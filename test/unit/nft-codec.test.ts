@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { native } from '../../lib/native.js';
 import { compileRule, decompileRule, packExprs } from '../../lib/nft/compile.js';
+import { canonicalTable, tablesEqual } from '../../lib/nft/state.js';
 import type { NftRuleBody } from '../../lib/nft/types.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/nft/${name}`, import.meta.url));
@@ -110,5 +111,33 @@ describe('nf_tables codec (captured bytes)', () => {
     expect(() => native.nftEncodeRule(new native.NativeBatch(), 6, 0, 1, 't', 'c', -1, -1, packExprs([[99, 0, 0, 0, 0, 0, 0, 0, null, null, ''] as never]))).toThrow(/exprs\[0\] has unknown kind 99/);
     const good = packExprs(compileRule(typed, 'inet'));
     expect(() => native.nftEncodeRule(new native.NativeBatch(), 6, 0, 1, 't', 'c', -1, -1, good.subarray(0, good.length - 1))).toThrow(/nftEncodeRule: exprs\[\d+\] is truncated/);
+  });
+});
+
+describe('canonical table definitions', () => {
+  it('equal meaning compares equal: defaults, priority names, address and port spellings, element order', () => {
+    const a = {
+      family: 'inet' as const, name: 't',
+      chains: [{ name: 'pre', hook: 'prerouting' as const, priority: 'mangle' as const }, { name: 'sub' }],
+      sets: [{ name: 's', type: 'ipv6_addr' as const, elements: ['2001:db8::2', '2001:DB8:0::1'] }],
+      rules: [
+        { chain: 'sub', match: { destination: '10.0.0.5/32', protocol: 6, destinationPort: { start: 80, end: 80 } }, verdict: 'accept' as const },
+        { chain: 'pre', match: { mark: { value: 1, mask: 0xffffffff } }, counter: false, verdict: { jump: 'sub' } },
+      ],
+    };
+    const b = {
+      family: 'inet' as const, name: 't',
+      chains: [{ name: 'sub' }, { name: 'pre', hook: 'prerouting' as const, type: 'filter' as const, priority: -150, policy: 'accept' as const }],
+      sets: [{ name: 's', type: 'ipv6_addr' as const, elements: ['2001:db8::1', '2001:db8::2'] }],
+      rules: [
+        { chain: 'pre', match: { mark: 1 }, verdict: { jump: 'sub' } },
+        { chain: 'sub', match: { protocol: 'tcp' as const, destination: '10.0.0.5', destinationPort: 80 }, verdict: 'accept' as const },
+      ],
+    };
+    expect(tablesEqual(a, b)).toBe(true);
+    expect(canonicalTable(a).rules![0]).toEqual({ chain: 'pre', match: { mark: 1 }, verdict: { jump: 'sub' } });
+    expect(tablesEqual(a, { ...b, rules: [...b.rules].reverse() })).toBe(true); // order matters only within a chain
+    expect(tablesEqual(a, { ...b, rules: [b.rules[0]!, b.rules[1]!, b.rules[1]!] })).toBe(false);
+    expect(tablesEqual(a, { ...b, chains: [{ name: 'sub' }, { name: 'pre', hook: 'prerouting' as const, priority: -150, policy: 'drop' as const }] })).toBe(false);
   });
 });
