@@ -99,7 +99,7 @@ function printFailure(r, label) {
   log(`  predicted moved flows: ${r.predictedMoved.length} (${r.fromVictim} from ${r.victim}, ${r.betweenSurvivors} between survivors)`);
   if (label === 'recipe') {
     const ok = sameSet(r.predictedMoved, r.actualMoved);
-    log(`  actual moved flows (new IPVS entries on the survivors): ${r.actualMoved.length}; same set as predicted: ${ok ? 'yes' : 'NO'}`);
+    log(`  actual moved flows (the IPVS entry in use, on the survivors): ${r.actualMoved.length}; same set as predicted: ${ok ? 'yes' : 'NO'}${r.unclear ? ` (${r.unclear} unclear)` : ''}`);
   } else {
     log(`  broken connections = predicted moved flows: ${sameSet(r.predictedMoved, r.broken) ? 'yes' : 'NO'} (${r.broken.length} broken, ${r.predictedMoved.length} predicted)`);
   }
