@@ -199,7 +199,9 @@ export function compareDirectors(directors: readonly DirectorView[]): DirectorCo
       } else if (c) {
         // same table, different settings: flags change the lookup itself (port, fallback)
         differences.push({ service: id, directors: [holder.name, v.name], kind: c.cause === 'flags' ? 'slot' : 'config', ...c,
-          detail: c.cause === 'flags' ? `${c.detail}: the same table, but clients are hashed differently` : `${c.detail} (the tables happen to agree)` });
+          detail: c.cause !== 'flags' ? `${c.detail} (the tables happen to agree)`
+            : base.service.schedPort !== e.service.schedPort ? `${c.detail}: the same table, but clients are hashed differently (with and without their port)`
+              : `${c.detail}: the same table; the directors differ once a server is unusable (drained, overloaded)` });
       } else {
         const cd = configDiff(base, e, holder.name, v.name);
         if (cd) differences.push({ service: id, directors: [holder.name, v.name], kind: 'config', ...cd });

@@ -64,6 +64,9 @@ describe('compareDirectors', () => {
 
     const fl = compareDirectors([{ name: 'a', services: [svc(three)] }, { name: 'b', services: [svc(three, { flags: { schedPort: true } })] }]);
     expect(fl.first).toMatchObject({ kind: 'slot', cause: 'flags' });
+    expect(fl.first!.detail).toMatch(/hashed differently \(with and without their port\)/);
+    const fb = compareDirectors([{ name: 'a', services: [svc(three)] }, { name: 'b', services: [svc(three, { flags: { schedFallback: true } })] }]);
+    expect(fb.first!.detail).toMatch(/differ once a server is unusable/);
 
     const ms = compareDirectors([{ name: 'a', services: [svc(three)] }, { name: 'b', services: [] }]);
     expect(ms.first).toMatchObject({ kind: 'service', cause: 'missing service', directors: ['a', 'b'] });
