@@ -6,6 +6,10 @@
 // asserted; the times measured are printed (docs/health.md quotes them).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ipvs, type ServiceKey } from '../../lib/ipvs/index.js';
 import { monitorHealth, type HealthEvent, type HealthMonitor, type HealthMonitorConfig, type EventSubscription } from '../../lib/health/index.js';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
@@ -14,6 +18,7 @@ import { Rtnl } from '../../lib/rtnl/index.js';
 import { VipAnnouncer, drainDirector } from '../../lib/cluster/announce.js';
 
 const skip = skipUnless('ipvs');
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const VIP = '192.168.20.100';
 const WEB: ServiceKey = { protocol: 'tcp', address: VIP, port: 80 };
@@ -380,6 +385,40 @@ describe.skipIf(skip)('health monitor drives IPVS (real servers in namespaces)',
       await announcer.withdraw({ keepLocal: false });
     } finally {
       rtnl.close();
+    }
+  });
+
+  it('a program that stops its monitor exits by itself (no timer, socket or worker left), and the kernel keeps its weights', async () => {
+    const dirTmp = mkdtempSync(join(tmpdir(), 'lvskit-hm-'));
+    try {
+      const script = join(dirTmp, 'monitor-exit.mts');
+      writeFileSync(script, `
+import { Ipvs } from ${JSON.stringify(join(root, 'lib/ipvs/index.ts'))};
+import { monitorHealth } from ${JSON.stringify(join(root, 'lib/health/index.ts'))};
+const ipvs = Ipvs.open({ netns: process.argv[2] });
+const m = monitorHealth(ipvs, ${JSON.stringify(config({ intervalMs: 200 }))});
+const sub = m.events();
+await m.ready;
+while (m.state().some((d) => d.checks < 2)) await new Promise((r) => setTimeout(r, 50));
+await m.stop();
+ipvs.close();
+for await (const _e of sub); // the subscription ends (after what it had queued)
+console.log('stopped ' + JSON.stringify(m.state().map((d) => [d.healthy, d.kernelWeight])) + ' ended');
+`);
+      const out = await new Promise<{ code: number | null; out: string; killed: boolean }>((resolve) => {
+        const p = spawn(join(root, 'node_modules/.bin/vite-node'), [script, dir.name], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        let text = '';
+        let killed = false;
+        p.stdout!.on('data', (d) => (text += d));
+        p.stderr!.on('data', (d) => (text += d));
+        const t = setTimeout(() => { killed = true; p.kill('SIGKILL'); }, 240_000);
+        p.on('close', (code) => { clearTimeout(t); resolve({ code, out: text, killed }); });
+      });
+      expect(out).toMatchObject({ code: 0, killed: false });
+      expect(out.out).toContain(`stopped ${JSON.stringify(RS.map(() => [true, WEIGHT]))} ended`);
+      expect(await weights()).toEqual(new Map(RS.map((a) => [a, WEIGHT])));
+    } finally {
+      rmSync(dirTmp, { recursive: true, force: true });
     }
   });
 });
