@@ -19,6 +19,7 @@
 //   --repeat  K trials per driver, the median kept (default 1); IPVS: K rounds of its drivers,
 //             with each round's ratio against the baseline kept (median and spread in the notes)
 //   --ipvs-only REGEX  only the IPVS benchmarks whose name matches (e.g. 'load-1000|read')
+//   --controller-size N  services of the controller case (default: the largest IPVS size)
 //   --base-results FILE  the parts --only leaves out (routes, hash) are copied from an earlier
 //             bench/results/*.json, so docs/benchmark.md keeps them (the Run line says so)
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -108,7 +109,7 @@ if (only.has('hash')) {
 if (only.has('ipvs')) {
   mkdirSync(join(here, 'results'), { recursive: true });
   const file = join(here, 'results', `.ipvs-${process.pid}.json`);
-  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '30', BENCH_LATENCY: quick ? '200' : '1000', BENCH_REPEAT: String(repeat), ...(flag('--full') ? { BENCH_FULL: '1' } : {}), ...(opt('--ipvs-only') ? { BENCH_ONLY: opt('--ipvs-only') } : {}) };
+  const ipvsEnv = { BENCH_SIZES: IPVS_SIZES, BENCH_SAMPLE: quick ? '20' : '30', BENCH_LATENCY: quick ? '200' : '1000', BENCH_REPEAT: String(repeat), ...(flag('--full') ? { BENCH_FULL: '1' } : {}), ...(opt('--ipvs-only') ? { BENCH_ONLY: opt('--ipvs-only') } : {}), ...(opt('--controller-size') ? { BENCH_CONTROLLER_SIZE: opt('--controller-size') } : {}) };
   let cmd;
   if (opt('--ipvs-results')) {
     out.ipvs = JSON.parse(readFileSync(opt('--ipvs-results'), 'utf8'));
