@@ -873,7 +873,7 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Rules
   const out: RulesCommand[] = [];
   const lines = text.split('\n');
   lines.forEach((raw, i) => {
-    const lineText = raw.replace(/\r$/, '');
+    const lineText = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     const toks = tokenize(lineText);
     if (toks.length === 0) return;
     const firstCol = toks[0]!.column;
@@ -892,7 +892,11 @@ export function parseRules(text: string, options: ParseRulesOptions = {}): Rules
     const position: RulesPosition = { text: lineText, column: firstCol };
     if (at.service !== undefined) position.serviceColumn = toks[at.service]!.column;
     if (at.server !== undefined) position.serverColumn = toks[at.server]!.column;
-    out.push({ ...c, line: i + 1, position });
+    // c is this line's own fresh object: extended in place (the same keys, in the same order, as a copy)
+    const rc = c as RulesCommand;
+    rc.line = i + 1;
+    rc.position = position;
+    out.push(rc);
   });
   return out;
 }
