@@ -5,7 +5,7 @@
 // In the lab VM tmux runs inside the guest (its /tmp is a private tmpfs, TERM is 'dumb' there:
 // the tmux server gets TERM=xterm-256color). --once and --json are run against the same traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,13 +120,25 @@ describe.skipIf(skip)('lvskit top against live traffic (tmux)', () => {
     ]));
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     try {
       if (sock) execFileSync('tmux', ['-S', sock, 'kill-server'], { stdio: 'ignore', env: tmuxEnv });
     } catch {
       /* no server left */
     }
-    for (const p of procs) p.kill();
+    // the servers and the client are gone before the namespaces are deleted (and the worker exits)
+    await Promise.all(procs.map((p) => new Promise<void>((done) => {
+      if (p.exitCode !== null || p.signalCode !== null) return done();
+      const t = setTimeout(() => {
+        p.kill('SIGKILL');
+        done();
+      }, 10_000);
+      p.once('exit', () => {
+        clearTimeout(t);
+        done();
+      });
+      p.kill();
+    })));
     ipvs?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
