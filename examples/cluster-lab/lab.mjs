@@ -165,6 +165,7 @@ try {
     log(`  ${open.opened} connections, by real server: ${hist(open.byServer)}`);
     log(`  ${rsVictim.name} at weight 0 on every director ${secs(c.drainMs)} after it died (bound: fall x interval + 1 s = ${secs(c.fall * c.checkIntervalMs + 1000)}); the monitors said 'fall' at ${c.fallAt.map((ms) => secs(ms)).join(', ')}`);
     log(`  new connections after the drain: ${c.probes}, by real server: ${hist(c.probeServers)}; to ${rsVictim.name}: ${c.probesToVictim}; failed: ${c.probeFailures}; where mh (with fallback) said: ${c.probePredicted}/${c.probes}`);
+    if (c.probeDisruptionAgrees !== undefined) log(`  predictDisruption before the failure: ${pct(c.disruptionShare, 1)} of the mh slots move (s1's); its per-flow answer matched ${c.probeDisruptionAgrees}/${c.probes} new connections`);
     log(`  connections of the other servers still going: ${c.othersAlive}/${c.others} (errors: ${hist(c.othersErrors)}); ${rsVictim.name}'s own ${c.onVictim} ended with it`);
     log(`  ${rsVictim.name} restarted: weight back on every director ${secs(c.riseMs)} after it listened again`);
   }
@@ -199,7 +200,7 @@ try {
     ...(c ? [
       ['(c) no new connection reached the drained server, none failed', c.probesToVictim === 0 && c.probeFailures === 0],
       ['(c) the other servers\' connections went on', c.othersAlive === c.others],
-      ['(c) new connections where mh said', c.probePredicted === c.probes],
+      ['(c) new connections where mh said', c.probePredicted === c.probes && (c.probeDisruptionAgrees ?? c.probes) === c.probes],
     ] : []),
     ['(d) zero resets in the graceful drain', d.resets === 0 && d.survived === d.connections],
     ['(d) moved flows exactly as predicted', sameSet(d.predictedMoved, d.actualMoved)],

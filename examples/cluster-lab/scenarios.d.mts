@@ -18,6 +18,7 @@ export interface RealServerFailure {
   victim: string; checkIntervalMs: number; fall: number; rise: number; drainMs: number; riseMs: number; fallAt: number[]; drainedAt: number[];
   onVictim: number; others: number; othersAlive: number; othersErrors: Histogram;
   probes: number; probeServers: Histogram; probesToVictim: number; probeFailures: number; probePredicted: number; entriesToVictim: number;
+  disruptionShare?: number; probeDisruptionAgrees?: number;
 }
 export interface GracefulDrain {
   director: string; connections: number; paths: string[]; planned: string[]; dropMs: number;

@@ -248,6 +248,16 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
   const onVictim = before.filter((c) => c.server === victim.name && !c.error).map((c) => c.key);
   const others = before.filter((c) => c.server !== victim.name && !c.error).map((c) => c.key);
   const recvAt = new Map(before.map((c) => [c.key, c.recv]));
+  const pf = flows(t, probes, probeBasePort);
+  // before the failure: lvskit's disruption prediction for the drain (the victim at weight 0),
+  // from a director's own dump in kernel order, for the new connections the lab will open
+  let disruption;
+  if (typeof lab.lvs.predictDisruption === 'function') {
+    const current = await lab.ipvs(t.directors[0].ns).listAll();
+    const planned = current.map((svc) => ({ ...svc, destinations: svc.destinations.map((d) => (d.address === victim.addr ? { ...d, weight: 0 } : d)) }));
+    const p = lab.lvs.predictDisruption(current, planned, { planned: 'kernel', flows: pf.map((f) => ({ src: f.src, sport: f.sport, dst: VIP, dport: PORT, proto: 'tcp' })) });
+    disruption = { share: p.services[0]?.share, shareMax: p.services[0]?.shareMax, after: p.flows.map((m) => lab.byServerAddr.get(String(m.after).split(':')[0])?.name ?? String(m.after)) };
+  }
   // each monitor's verdict on the victim, timed from its death
   const verdicts = [];
   const subs = [...mon.monitors.values()].map((m) => m.events?.()).filter(Boolean);
@@ -262,7 +272,6 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
   lab.killServer(victim);
   const drainMs = await waitWeights(lab, victim, 0, at);
   // new connections: none may reach the drained server; mh (with fallback) says where each goes
-  const pf = flows(t, probes, probeBasePort);
   const predicted = await predictServers(lab, t.directors[0], pf, { [victim.addr]: victim.weight });
   const probe = (await client.send({ op: 'probe', flows: pf, timeoutMs: 20_000, concurrency: 8 })).results;
   const after = await settle(client, others, recvAt, { timeoutMs: settleMs });
@@ -293,6 +302,9 @@ export async function realServerFailure(lab, client, mon, { victim, keys, probes
     probesToVictim: probe.filter((r) => r.server === victim.name).length,
     probeFailures: probe.filter((r) => r.error).length,
     probePredicted: probe.filter((r, i) => r.server === predicted[i]).length,
+    /** predictDisruption, asked before the failure: share of mh slots that move, and its per-flow answer's agreement. */
+    disruptionShare: disruption?.share,
+    probeDisruptionAgrees: disruption ? probe.filter((r, i) => r.server === disruption.after[i]).length : undefined,
     entriesToVictim: entriesToVictim.length,
   };
 }

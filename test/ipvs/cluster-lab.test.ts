@@ -101,6 +101,7 @@ describe.skipIf(skip)('cluster lab: FRR-announced VIP, three directors, long-liv
     expect(c.entriesToVictim).toBe(0);
     expect(c.probeFailures).toBe(0);
     expect(c.probePredicted).toBe(c.probes); // mh with fallback, the drained server's slots re-hashed
+    expect(c.probeDisruptionAgrees).toBe(c.probes); // predictDisruption, asked before the failure
     expect(c.othersAlive).toBe(c.others);
   });
 
