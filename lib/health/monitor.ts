@@ -326,7 +326,11 @@ export class HealthMonitor {
       r = { ok: false, at: Date.now(), ms: 0, error: (e as Error).message };
     }
     if (this.#stopped) return;
-    await this.#verdict(d, r);
+    try {
+      await this.#verdict(d, r);
+    } catch (e) {
+      this.#emit({ type: 'error', ...d.ref, during: 'act on a check result', error: e as Error });
+    }
     this.#schedule(d, d.timing.intervalMs);
   }
 
@@ -344,6 +348,9 @@ export class HealthMonitor {
         if (d.deleting) d.deleting.cancelled = true;
         await this.#restore(d, 'rise');
         await this.#syncAnnouncements();
+      } else if (h.healthy && h.kernelWeight === null && h.okStreak >= d.timing.rise) {
+        // Healthy but deleted by its own delete-after-drain, which raced the rise: add it back.
+        await this.#restore(d, 'rise');
       }
       return;
     }
