@@ -55,6 +55,8 @@ describe.skipIf(skip)('cluster lab: FRR-announced VIP, three directors, long-liv
     await stopMonitors(mon);
     expect(lab.close()).toEqual([]);
   });
+  // a worker that exits without reaching afterAll must still stop FRR and remove the namespaces
+  process.once('exit', () => lab.close());
 
   it('(a) recipe mh + sloppy_tcp: every connection survives a director failure; the moved flows are exactly the predicted ones; they survive moving back', async () => {
     const a = await directorFailure(lab, client, { victim: d1, recipe: RECIPE, count: COUNT, basePort: 20000 });
