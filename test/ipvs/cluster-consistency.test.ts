@@ -14,7 +14,7 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Ipvs, apply, readState, type LvsState, type StateService } from '../../lib/index.js';
+import { Ipvs, Rtnl, apply, readState, type LvsState, type StateService } from '../../lib/index.js';
 import { compareDirectorHandles, formatDirectorComparison } from '../../lib/cluster/consistency.js';
 import { formatDisruption, predictDisruption } from '../../lib/cluster/disruption.js';
 import { SchedulerTable } from '../../lib/hash/index.js';
@@ -127,7 +127,17 @@ describe.skipIf(skip)('directors compared, disruption predicted, judged by real 
         await h.flush();
         await apply(h, state(scheduler, dests(5)));
       }
-      const c = await compareDirectorHandles([{ name: 'dirA', ipvs: ipvs[0]! }, { name: 'dirB', ipvs: ipvs[1]! }]);
+      // sloppy_tcp read through each namespace's Rtnl sysctl: on in dirA, off in dirB
+      const rtnl = NS.map((ns) => Rtnl.open({ netns: ns }));
+      let c;
+      try {
+        await rtnl[0]!.sysctl.set('net.ipv4.vs.sloppy_tcp', 1);
+        await rtnl[1]!.sysctl.set('net.ipv4.vs.sloppy_tcp', 0);
+        c = await compareDirectorHandles([{ name: 'dirA', ipvs: ipvs[0]!, sysctl: rtnl[0]!.sysctl }, { name: 'dirB', ipvs: ipvs[1]!, sysctl: rtnl[1]!.sysctl }]);
+      } finally {
+        for (const r of rtnl) r.close();
+      }
+      expect(c.warnings).toEqual([expect.stringMatching(/^dirB: net\.ipv4\.vs\.sloppy_tcp is 0/)]);
       expect(c.consistent, formatDirectorComparison(c).join('\n')).toBe(true);
       expect(c.services[0]).toMatchObject({ scheduler, hashed: true, slots: scheduler === 'mh' ? 4093 : 256, differingSlots: 0 });
       const flows = Array.from({ length: FLOWS }, (_, i): [string, number] => [clientAddr(i), port()]);
