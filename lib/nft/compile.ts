@@ -348,7 +348,7 @@ function popcountPrefix(mask: Buffer): number | undefined {
 function rawOf(e: NativeExpr): NftRawExpression {
   const { kind, ...rest } = e as NativeExpr & Record<string, unknown>;
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) fields[k] = Buffer.isBuffer(v) ? v.toString('hex') : v;
+  for (const [k, v] of Object.entries(rest)) if (!(kind === 'unknown' && k === 'name')) fields[k] = Buffer.isBuffer(v) ? v.toString('hex') : v;
   return { name: kind === 'unknown' ? (e as { name: string }).name : kind, fields };
 }
 

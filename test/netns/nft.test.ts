@@ -155,10 +155,13 @@ describe.skipIf(skip)('nf_tables (netns)', () => {
   });
 
   it('reports rules written by other tools with their unknown expressions', async () => {
-    nft(a.name, 'add', 'rule', 'inet', 'lvs', 'sub', 'ip', 'ttl', '1', 'limit', 'rate', '10/second', 'accept');
+    // Expressions of nf_tables' core (present wherever nf_tables is), outside lvskit's typed form.
+    nft(a.name, 'add', 'rule', 'inet', 'lvs', 'sub', 'meta', 'length', '>', '100', 'ip', 'ttl', '1', 'accept');
     const [r] = (await h.listRules({ family: 'inet', table: 'lvs', chain: 'sub' })).slice(-1);
     expect(r!.verdict).toBe('accept');
-    expect(r!.unknown!.map((u) => u.name)).toEqual(expect.arrayContaining(['limit']));
+    // nft loads meta length, converts it to big-endian (byteorder) and compares: cmp gt 100.
+    expect(r!.unknown!.map((u) => u.name)).toEqual(expect.arrayContaining(['byteorder', 'cmp']));
+    expect(r!.unknown).toEqual(expect.arrayContaining([{ name: 'cmp', fields: { sreg: 1, op: 4 /* NFT_CMP_GT */, data: '00000064' } }]));
     await h.deleteRule({ family: 'inet', table: 'lvs', chain: 'sub', handle: r!.handle });
   });
 
