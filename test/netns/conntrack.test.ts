@@ -80,6 +80,21 @@ describe.skipIf(skip)('conntrack (netns)', () => {
     expect(proc()).toEqual([]);
   });
 
+  it('IPv6 flows: listed by family and deleted by their v6 tuple', async () => {
+    ip(ns.name, '-6', 'addr', 'add', '2001:db8::1/128', 'dev', 'lo', 'nodad');
+    ip(ns.name, '-6', 'addr', 'add', '2001:db8::53/128', 'dev', 'lo', 'nodad');
+    // conntrack for IPv6 in this namespace: an lvskit ip6 table using ct state.
+    await nft.replaceTable({ family: 'ip6', name: 'ct6', chains: [{ name: 'out', hook: 'output' }], rules: [{ chain: 'out', match: { ctState: ['invalid'] }, verdict: 'drop' }] });
+    execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', `
+      const s = require('dgram').createSocket('udp6');
+      s.bind(0, '2001:db8::1', () => s.send('x', 53, '2001:db8::53', () => s.close()));`]);
+    const v6 = await ct.list({ family: 6, protocol: 'udp' });
+    expect(v6).toHaveLength(1);
+    expect(v6[0]).toMatchObject({ family: 6, original: { source: '2001:db8::1', destination: '2001:db8::53', destinationPort: 53 } });
+    expect(await ct.delete({ family: 6, originalDestination: '2001:db8::53' })).toMatchObject({ deleted: 1, vanished: 0 });
+    expect(await ct.list({ family: 6 })).toEqual([]);
+  });
+
   it('validates filters naming field and value', async () => {
     await expect(ct.delete({})).rejects.toThrow(ValidationError);
     await expect(ct.list({ originalDestination: '192.0.2' })).rejects.toThrow(/filter\.originalDestination must be an IPv4 or IPv6 address, got "192\.0\.2"/);
