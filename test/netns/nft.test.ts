@@ -4,6 +4,7 @@
 // set by an lvskit rule steers routing through an `ip rule fwmark` (counted by nft counters).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { ip, skipUnless, useNetns } from '../helpers/kernel.js';
 import { Nft } from '../../lib/nft/nft.js';
 import { tablesEqual } from '../../lib/nft/state.js';
@@ -336,6 +337,32 @@ describe.skipIf(skip)('nf_tables handle edge cases (netns)', () => {
       expect(report.failed).toEqual([0, 1]);
       expect(report.items[0]!.error).toMatchObject({ code: expect.stringMatching(/^(EINVAL|EOPNOTSUPP)$/) });
       expect(await h.listTables()).toEqual(expect.not.arrayContaining([expect.objectContaining({ name: 'x' })]));
+    } finally {
+      h.close();
+    }
+  });
+
+  it('works from worker threads: four workers each commit a transaction on their own socket', async () => {
+    const W = String.raw`
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { createRequire } = require('node:module');
+      const native = createRequire(workerData.root + '/')('node-gyp-build')(workerData.root);
+      const s = new native.NativeSocket(12, 1, workerData.path, 0, 0); // NETLINK_NETFILTER
+      const b = new native.NativeBatch();
+      native.nftEncodeTable(b, 0, 0x400, 2, 'w' + workerData.i, -1);           // NFT_MSG_NEWTABLE ip wN
+      native.nftEncodeChain(b, 3, 0x400, 2, 'w' + workerData.i, 'c', -1, 0, '', -1);
+      s.execute(b, { nfBatchSubsys: 10 }).then((o) => { s.close(); parentPort.postMessage(Array.from(o[0].subarray(0, 2))); });
+    `;
+    const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+    const statuses = await Promise.all([0, 1, 2, 3].map((i) => new Promise<number[]>((resolve, reject) => {
+      const w = new Worker(W, { eval: true, workerData: { root, path: `/run/netns/${ns.name}`, i } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    })));
+    expect(statuses).toEqual([[0, 0], [0, 0], [0, 0], [0, 0]]);
+    const h = Nft.open({ netns: ns.name });
+    try {
+      expect((await h.listChains({ family: 'ip' })).map((c) => `${c.table}/${c.name}`).sort()).toEqual(['w0/c', 'w1/c', 'w2/c', 'w3/c']);
     } finally {
       h.close();
     }
