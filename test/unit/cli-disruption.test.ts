@@ -38,8 +38,8 @@ describe('apply --dry-run predicts the disruption of the IPVS side', () => {
   });
 
   it('a round-robin service is reported as not predictable, and no change prints no prediction', async () => {
-    const rr = { services: [{ ...mh(three), scheduler: 'rr' }] };
-    const x = fakeCli(JSON.stringify({ services: [{ ...mh(three.slice(0, 2)), scheduler: 'rr' }] }), rr);
+    const rr = { services: [{ ...mh(three), scheduler: 'rr' as const }] };
+    const x = fakeCli(JSON.stringify({ services: [{ ...mh(three.slice(0, 2)), scheduler: 'rr' as const }] }), rr);
     expect(await runCli(['apply', '-', '--dry-run'], x.io)).toBe(0);
     expect(x.out).toMatch(/not predictable/i);
     const same = fakeCli(JSON.stringify(rr), rr);
