@@ -15,17 +15,22 @@
 // it posts { id, ok, ms, error?, status? }.
 export const WORKER_SOURCE = String.raw`
 'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const net = require('node:net');
-const http = require('node:http');
-const https = require('node:https');
-const dgram = require('node:dgram');
-const { pathToFileURL } = require('node:url');
+// Only dynamic import(): the source is evaluated as CommonJS or as an ES module depending on the
+// flags the worker inherits (node --input-type=module makes eval code a module), and import()
+// works in both.
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
+const net = await import('node:net');
+const http = await import('node:http');
+const https = await import('node:https');
+const dgram = await import('node:dgram');
+const { pathToFileURL } = await import('node:url');
+const { createRequire } = await import('node:module');
 
 let inode = 0;
 try {
   if (workerData.nsKind !== 0) {
-    const addon = require(workerData.addon);
+    const addon = createRequire(workerData.addon)(workerData.addon);
     inode = addon.enterNetnsOnThisThread(workerData.nsKind, workerData.nsPath, workerData.nsPid).inode;
   }
 } catch (e) {
@@ -131,4 +136,7 @@ parentPort.on('message', (job) => {
   try { kinds[job.check.type](job, done); } catch (e) { done(false, describe(e)); }
 });
 parentPort.postMessage({ ready: true, inode });
+})().catch((e) => {
+  throw e;
+});
 `;

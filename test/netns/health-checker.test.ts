@@ -12,6 +12,7 @@ import { startNodeIn } from '../ipvs/ipvs-helpers.js';
 import { PORTS, SERVER_SCRIPT, selfSigned } from '../helpers/health-servers.js';
 import { HealthChecker, HealthCheckerError, type HealthCheck } from '../../lib/health/index.js';
 import { native } from '../../lib/native.js';
+import { WORKER_SOURCE } from '../../lib/health/worker-source.js';
 import { ValidationError } from '../../lib/errors.js';
 import { skipWithoutTools } from '../helpers/tools.js';
 
@@ -186,6 +187,27 @@ if (mode === 'inflight') {
     expect(idle.out).toContain('result true');
     expect(inflight).toMatchObject({ code: 0, killed: false });
     expect(inflight.out).toMatch(/result false timeout/);
+  });
+
+  it('the worker source runs whether eval code is CommonJS or an ES module (node --input-type=module is inherited by workers)', async () => {
+    for (const execArgv of [[], ['--input-type=module']]) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv, workerData: { addon: join(root, 'build/Release/lvskit.node'), nsKind: 1, nsPath: `/run/netns/${ns.name}`, nsPid: 0 } });
+      try {
+        const answers: unknown[] = [];
+        const result = await new Promise((res, rej) => {
+          w.on('message', (m: { ready?: boolean; id?: number }) => {
+            answers.push(m);
+            if (m.ready) w.postMessage({ id: 1, address: ADDR, port: PORTS.tcp, timeoutMs: 2000, check: { type: 'tcp' } });
+            else res(m);
+          });
+          w.once('error', rej);
+        });
+        expect(answers[0]).toMatchObject({ ready: true, inode: statSync(`/run/netns/${ns.name}`).ino });
+        expect(result).toMatchObject({ id: 1, ok: true });
+      } finally {
+        await w.terminate();
+      }
+    }
   });
 
   it('works from inside a worker thread of the caller too (per-environment addon state)', async () => {
