@@ -1,6 +1,6 @@
 // `lvskit apply --dry-run` says which share of the IPVS flows a change would move (issue 15 part 4):
 // the handle answers from a state in memory here; the prediction itself is proven against the
-// kernel in test/ipvs/cluster-consistency.test.ts and test/netns/ecmp-disruption*.test.ts.
+// kernel in test/ipvs/cluster-consistency.test.ts and test/netns/cluster-ecmp.test.ts.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/run.js';
 import { predictDisruption } from '../../lib/cluster/disruption.js';
