@@ -5,11 +5,13 @@
 #  2. each is an ELF shared object of its architecture exporting the N-API entry point
 #     (napi_register_module_v1), and needs no glibc/libstdc++ symbol version newer than the build
 #     machine has (it prints the newest it needs), and ldd resolves every library of the x64 one;
+#     the arm64 one loads in Debian's arm64 Node under qemu-user and computes what x64 computes;
 #  3. installed from the tarball into an empty directory, with a PATH on which no compiler and no
 #     make can be found, it installs without compiling (no build/ in the installed package), and
 #     the Quick start's pure calls (hashing, parsing) and `npx lvskit --version` work, through
 #     both `import` and `require`.
-# Needs: g++-aarch64-linux-gnu binutils-aarch64-linux-gnu (the cross build) and file.
+# Needs: g++-aarch64-linux-gnu binutils-aarch64-linux-gnu (the cross build), file, and
+# qemu-user-static to run the arm64 prebuild (skipped, saying so, without it).
 #   bash scripts/check-pack.sh            (npm pack runs prepack: both prebuilds, then tsc)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -62,6 +64,43 @@ for f in "$X64" "$ARM64"; do
   fi
 done
 if ldd "$X64" | grep 'not found' >/dev/null; then ldd "$X64" >&2; fail "ldd: the x64 prebuild needs a library this machine lacks"; fi
+
+# 2b. The arm64 prebuild runs: Debian's arm64 Node (nodejs:arm64 and the libraries it needs, from
+#     apt into a scratch root with a private apt state: nothing is installed) under qemu-user loads
+#     it, and its hashes (SipHash, jhash, hash_32) and errno names equal the x64 prebuild's.
+cat >"$WORK/probe.cjs" <<'EOF'
+const m = require(process.argv[2]);
+const key = Uint8Array.from({ length: 16 }, (_, i) => i);
+const data = Uint8Array.from({ length: 37 }, (_, i) => (i * 7) & 255);
+console.log(JSON.stringify({
+  siphash24: String(m.hash.siphash24(key, data)),
+  siphash13: String(m.hash.siphash13(key, data)),
+  jhash: m.hash.jhash(data, 0x1a2b3c4d),
+  jhash3Words: m.hash.jhash3Words(0xc0000201, 0x0a000001, 0x00500050, 0x5eed),
+  hash32: m.hash.hash32(0x12345678, 10),
+  errno: m.errnoName(2),
+}));
+EOF
+if command -v qemu-aarch64-static >/dev/null; then
+  APTDIR="$WORK/apt" ARMROOT="$WORK/arm64-root"
+  mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial" "$APTDIR/debs" "$ARMROOT"
+  APT=(-o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Dir::State::Lists="$APTDIR/lists"
+       -o Dir::Cache="$APTDIR/cache" -o Dir::State::status=/dev/null -o Debug::NoLocking=1)
+  apt-get "${APT[@]}" update -qq >/dev/null
+  # nodejs and what it loads (not the maintainer-script tools: nothing is configured here)
+  debs="$(apt-cache "${APT[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances nodejs \
+    | grep '^[a-z]' | sort -u | grep -vE '^(debconf|perl|dpkg|install-info|base-files|mawk|tar|gcc-12-base|libc-bin|libcrypt|debianutils)' || true)"
+  # shellcheck disable=SC2086 # one word per package
+  (cd "$APTDIR/debs" && apt-get "${APT[@]}" download $debs >/dev/null) || fail "apt could not fetch Debian's arm64 nodejs"
+  for d in "$APTDIR"/debs/*.deb; do dpkg-deb -x "$d" "$ARMROOT"; done
+  arm_node="$(qemu-aarch64-static -L "$ARMROOT" "$ARMROOT/usr/bin/node" -p 'process.arch + " node " + process.version')"
+  want_probe="$(node "$WORK/probe.cjs" "$X64")"
+  got_probe="$(qemu-aarch64-static -L "$ARMROOT" "$ARMROOT/usr/bin/node" "$WORK/probe.cjs" "$ARM64")" || fail "the arm64 prebuild does not load in $arm_node"
+  [ "$got_probe" = "$want_probe" ] || fail "arm64 and x64 prebuilds disagree: $got_probe vs $want_probe"
+  say "linux-arm64 runs: loaded by Debian's $arm_node under qemu-user, its hashes equal x64's"
+else
+  say "SKIPPED: the arm64 prebuild was not run (no qemu-aarch64-static: apt-get install qemu-user-static)"
+fi
 
 # 3. Install with no compiler on PATH. The dependencies (node-addon-api, node-gyp-build) come
 #    from npm's cache when it has them (--prefer-offline), else from the registry.

@@ -41,8 +41,9 @@ describe('a consumer directory', () => {
     expect(required.length).toBeGreaterThan(100);
     expect(required).toEqual(imported.filter((n) => n !== 'default'));
     for (const n of ['Ipvs', 'Rtnl', 'parseRules', 'schedulerForService', 'ValidationError', 'MultipathRoute']) expect(required).toContain(n);
-    expect(cjs.stderr).toBe('');
-    expect(esm.stderr).toBe('');
+    // no ExperimentalWarning for require() of the ES module (nor anything else Node warns about)
+    expect(cjs.stderr).not.toMatch(/Warning|Error/);
+    expect(esm.stderr).not.toMatch(/Warning|Error/);
   });
 
   it('gets one module instance: what require returns is what import returns', () => {
