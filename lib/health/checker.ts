@@ -199,7 +199,12 @@ export class HealthCheckerError extends LvskitError {
 
 interface Pending {
   resolve: (r: HealthCheckResult) => void;
+  /** Answers the check if the worker never does (it died before reading the job). */
+  guard: NodeJS.Timeout;
 }
+
+/** How long past a check's own timeout the worker may take to answer before the check fails anyway. */
+const WORKER_GRACE_MS = 5000;
 
 /**
  * Runs health checks from one network namespace. One worker thread per checker; checks run
@@ -265,6 +270,7 @@ export class HealthChecker {
         const p = this.#pending.get(m.id!);
         if (!p) return;
         this.#pending.delete(m.id!);
+        clearTimeout(p.guard);
         this.#refresh();
         const r: HealthCheckResult = { ok: m.ok, at: Date.now(), ms: m.ms };
         if (m.error !== undefined) r.error = m.error;
@@ -281,6 +287,7 @@ export class HealthChecker {
         this.#ready = undefined;
         for (const [id, p] of this.#pending) {
           this.#pending.delete(id);
+          clearTimeout(p.guard);
           p.resolve({ ok: false, at: Date.now(), ms: 0, error: this.#closed ? 'the checker was closed' : 'the health-check worker exited' });
         }
       });
@@ -315,8 +322,14 @@ export class HealthChecker {
     const w = await this.#start();
     if (this.#closed) throw new HealthCheckerError('the health checker is closed', 'EBADF');
     const id = this.#nextId++;
+    const t0 = performance.now();
     return new Promise<HealthCheckResult>((resolve) => {
-      this.#pending.set(id, { resolve });
+      const guard = setTimeout(() => {
+        if (!this.#pending.delete(id)) return;
+        this.#refresh();
+        resolve({ ok: false, at: Date.now(), ms: performance.now() - t0, error: `no answer from the health-check worker ${WORKER_GRACE_MS} ms past the timeout` });
+      }, timeoutMs + WORKER_GRACE_MS);
+      this.#pending.set(id, { resolve, guard });
       this.#refresh();
       w.postMessage({ id, address, port, timeoutMs, check: wire });
     });

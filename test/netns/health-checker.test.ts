@@ -136,6 +136,16 @@ export async function banner(ctx) {
     expect(thrown).toMatchObject({ ok: false, error: 'custom says no' });
   });
 
+  it('a worker that cannot answer (its event loop blocked by a module check) fails the check after the timeout and a grace', async () => {
+    const mod = join(tls.dir, 'block.mjs');
+    writeFileSync(mod, 'export default function () { const end = Date.now() + 6000; while (Date.now() < end); return true; }');
+    const r = await checker.check(target(PORTS.tcp), { type: 'module', module: mod }, { timeoutMs: 200 });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/no answer from the health-check worker/);
+    // it answers again once the loop is free
+    expect((await checker.check(target(PORTS.tcp), { type: 'tcp' })).ok).toBe(true);
+  });
+
   it('checks run concurrently on one worker', async () => {
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => checker.check(target(i % 2 ? PORTS.tcp : PORTS.http), { type: i % 2 ? 'tcp' : 'http' })));
     expect(many.filter((r) => !r.ok)).toEqual([]);
