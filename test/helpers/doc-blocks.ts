@@ -34,9 +34,14 @@ export function blocksOf(file: string, text: string): DocBlock[] {
   for (let i = 0; i < lines.length; i++) {
     const open = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/.exec(lines[i]!);
     if (!open) continue;
-    const [, indent, fence, info] = open as unknown as [string, string, string, string];
+    const indent = open[1]!, fence = open[2]!, info = open[3]!;
+    // CommonMark: the block ends at a line of only the fence character, at least as many
+    const closes = (line: string): boolean => {
+      const t = line.trim();
+      return t.length >= fence.length && t === fence.charAt(0).repeat(t.length);
+    };
     let end = i + 1;
-    while (end < lines.length && !(lines[end]!.trimStart().startsWith(fence) && lines[end]!.trim() === fence.charAt(0).repeat(lines[end]!.trim().length) && lines[end]!.trim().length >= fence.length)) end++;
+    while (end < lines.length && !closes(lines[end]!)) end++;
     const lang = LANGS[info.toLowerCase()];
     if (lang) {
       let prev = i - 1;

@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { docBlocks, docFiles, type DocBlock } from '../helpers/doc-blocks.js';
+import { blocksOf, docBlocks, docFiles, type DocBlock } from '../helpers/doc-blocks.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 // Under node_modules/ (ignored by git; vitest transforms and runs files from there), one per run.
@@ -110,6 +110,22 @@ beforeAll(() => {
 
 afterAll(() => {
   if (OUT) rmSync(OUT, { recursive: true, force: true });
+});
+
+describe('the block extractor', () => {
+  it('finds ts/js blocks (also indented or ~~~), their lines and their excerpt marks, and skips the rest', () => {
+    const md = [
+      '# t', '', '```ts', 'const a = 1;', '```', '', '```sh', 'ls', '```', '',
+      '<!-- excerpt: a fragment of the call above -->', '', '```javascript', '  .run();', '```', '',
+      '- item', '  ```typescript', '  const b = [', '    2,', '  ];', '  ```', '', '~~~js', 'x()', '```', '~~~',
+    ].join('\n');
+    expect(blocksOf('x.md', md)).toEqual([
+      { file: 'x.md', line: 3, lang: 'ts', code: 'const a = 1;' },
+      { file: 'x.md', line: 13, lang: 'js', code: '  .run();', excerpt: 'a fragment of the call above' },
+      { file: 'x.md', line: 18, lang: 'ts', code: 'const b = [\n  2,\n];' },
+      { file: 'x.md', line: 24, lang: 'js', code: 'x()\n```' },
+    ]);
+  });
 });
 
 describe('code blocks in README.md and docs/*.md', () => {
