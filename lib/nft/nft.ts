@@ -319,9 +319,10 @@ export class Nft {
       const r = await t.commit();
       return r.items[0]?.value;
     } catch (e) {
-      // A one-item transaction: its item's own error is the call's error.
-      if (e instanceof BatchError && e.report.items.length === 1 && e.report.items[0]!.error) throw e.report.items[0]!.error;
-      throw e;
+      // One call's transaction (one item, or a set and its element messages): the first item
+      // the kernel refused is the call's error (later ones usually follow from it).
+      const first = e instanceof BatchError && e.report.failed.length > 0 ? e.report.items[e.report.failed[0]!]!.error : undefined;
+      throw first ?? e;
     }
   }
 
@@ -358,8 +359,7 @@ export class Nft {
 
   /** Equivalent to `nft add set ...` with its elements, in one transaction. */
   async addSet(spec: NftSetSpec): Promise<void> {
-    const t = this.transaction().addSet(spec);
-    await t.commit();
+    await this.#one((t) => t.addSet(spec));
   }
 
   /** Equivalent to `nft delete set FAMILY TABLE NAME`. */

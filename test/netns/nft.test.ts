@@ -257,6 +257,7 @@ describe.skipIf(skip)('nf_tables (netns)', () => {
   it('kernel errors of single calls carry the errno and the operation', async () => {
     await expect(h.addTable({ family: 'inet', name: 'lvs' }, { exclusive: true })).rejects.toMatchObject({ code: 'EEXIST', op: 'addTable inet lvs' });
     await expect(h.deleteTable({ family: 'ip6', name: 'absent' })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(h.addSet({ family: 'inet', table: 'absent', name: 's', type: 'inet_service', elements: [80] })).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOENT', op: 'addSet inet absent s' });
     // A chain's own rules go with it; a jump from elsewhere keeps it (nf_tables_delchain).
     await h.addRule({ family: 'inet', table: 'lvs', chain: 'pre', verdict: { jump: 'sub' } });
     await expect(h.deleteChain({ family: 'inet', table: 'lvs', name: 'sub' })).rejects.toMatchObject({ code: 'EBUSY', op: 'deleteChain inet lvs sub' });
