@@ -10,7 +10,7 @@ export interface DirectorFailure {
   paths: string[]; planned: string[]; pathsAfter: string[]; dropMs: number; settleMs: number;
   survived: number; broken: string[]; stalled: string[]; errors: Histogram; resets: number;
   entryAgrees: number; serverAgrees?: number; byHashAgrees?: number; share?: { share: number; survivorShare: number };
-  predictedMoved: string[]; actualMoved: string[]; unclear: number; fromVictim: number; betweenSurvivors: number; keys: string[]; pathChanges: [number, string][]; phasesMs: Record<string, number>;
+  predictedMoved: string[]; actualMoved: string[]; unclear: number; fromVictim: number; betweenSurvivors: number; keys: string[]; pathChanges: [number, string][]; flapped: boolean; phasesMs: Record<string, number>;
 }
 export interface Revived { backMs: number; paths: string[]; aliveBefore?: number; aliveAfter?: number; errors?: Histogram }
 export interface Monitors { monitors: Map<string, { stop(): Promise<void> }>; intervalMs: number; fall: number; rise: number; startMs: number }

@@ -180,6 +180,8 @@ export async function directorFailure(lab, client, { victim, recipe, count, base
     betweenSurvivors: predictedMoved.filter((k) => current[fl.findIndex((f) => f.key === k)] !== victim.name).length,
     keys,
     pathChanges: lab.pathChanges(tStart),
+    /** The router's paths changed more than once (the failure) after the connections were open: a flap moved flows too. */
+    flapped: lab.pathChanges(tOpened).length > 1,
     /** Where the experiment's time went, ms: opening, route queries, reading the tables, kill to the end. */
     phasesMs: { open: Math.round(tOpened - tStart), predict: Math.round(tPredicted - tOpened), tables: Math.round(tTables - tPredicted), failure: Math.round(performance.now() - tTables) },
   };
