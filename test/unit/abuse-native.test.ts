@@ -110,7 +110,7 @@ describe('the TypeScript layer refuses bad socket options before anything native
     });
   }
   it('protocol and namespace specs', () => {
-    expect(() => NetlinkSocket.open('xfrm' as 'route')).toThrow(/protocol must be 'route' or 'generic'/);
+    expect(() => NetlinkSocket.open('xfrm' as 'route')).toThrow(/protocol must be 'route', 'generic' or 'netfilter'/);
     for (const ns of [{ pid: -1 }, { pid: NaN }, { pid: 1.5 }, { name: 'a/b' }, { name: '..' }, { name: '' }, { path: '' }, 42, null, {}]) {
       expect(() => resolveNetns(ns as never), JSON.stringify(ns)).toThrow(ValidationError);
     }

@@ -31,7 +31,8 @@ function commandsRun(text: string): Set<string> {
     /'netns',\s*'exec',\s*[^,]+,\s*'([A-Za-z0-9_.-]+)'/g,
     /\b(?:inNs|nsExec|nsRun)\((?:[^,()'`]+,\s*)?['`]([A-Za-z0-9_.-]+)['`]/g,
   ];
-  for (const re of patterns) for (const m of text.matchAll(re)) found.add(m[1]!);
+  // an option ('-e' after process.execPath) is never a command
+  for (const re of patterns) for (const m of text.matchAll(re)) if (!m[1]!.startsWith('-')) found.add(m[1]!);
   return found;
 }
 
