@@ -10,7 +10,18 @@ import type { AddressBatchOp } from '../rtnl/address.js';
 import { LvskitError, NetlinkError, ValidationError } from '../errors.js';
 import { canonicalAddress, formatAddress, parsePrefix } from '../rtnl/ip.js';
 import { destinationId, serviceId, stateServicesOf, validateState, type LvsState, type StateAddress, type StateRoute } from '../format/state.js';
-import { describeOp, planChanges, routeFamily, routeId, type DrainTarget, type Plan, type PlanOp, type PlanOptions } from './plan.js';
+import { describeOp, nftTableId, planChanges, routeFamily, routeId, type DestRef, type DrainTarget, type Plan, type PlanOp, type PlanOptions } from './plan.js';
+import { Nft } from '../nft/nft.js';
+import type { NftFamily, NftTableDefinition } from '../nft/types.js';
+import { Conntrack } from '../conntrack/conntrack.js';
+import type { NetnsSpec } from '../socket.js';
+import type { ServiceKey } from '../ipvs/types.js';
+
+/** An nf_tables table by family and name. */
+export interface NftTableRef {
+  family: NftFamily;
+  name: string;
+}
 
 export interface ReadStateOptions {
   /** With an Rtnl handle (same namespace), also read the addresses on `interfaces` and the routes of `tables`. */
@@ -19,6 +30,10 @@ export interface ReadStateOptions {
   interfaces?: string[];
   /** Route tables that are managed (default: none). Only routes we could have added (protocol boot/static) are read. */
   tables?: number[];
+  /** With an Nft handle (same namespace), also read the nf_tables tables `nftTables` names (as Nft.getTable gives them). */
+  nft?: Nft;
+  /** The lvskit-owned nf_tables tables to read (default: none); one that does not exist is left out. */
+  nftTables?: NftTableRef[];
 }
 
 /**
@@ -36,7 +51,35 @@ export async function readState(handle: Ipvs | Rtnl, options: ReadStateOptions =
     Object.assign(state, { services: stateServicesOf(services), timeouts, syncDaemons: daemons });
   }
   if (rtnl) Object.assign(state, await readNet(rtnl, options.interfaces ?? [], options.tables ?? [], await linkNames(rtnl)));
+  if (options.nft !== undefined) {
+    if (!(options.nft instanceof Nft)) throw new ValidationError('options.nft', options.nft, 'must be an Nft handle');
+    checkTableRefs('options.nftTables', options.nftTables);
+    state.nftables = (await readNft(options.nft, options.nftTables ?? [])).map(({ skippedRules: _s, ...d }) => d);
+  }
   return state;
+}
+
+function checkTableRefs(field: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) throw new ValidationError(field, v, 'must be an array of { family, name }');
+  v.forEach((r, i) => {
+    if (typeof r !== 'object' || r === null || !['ip', 'ip6', 'inet'].includes(r.family) || typeof r.name !== 'string' || r.name === '')
+      throw new ValidationError(`${field}[${i}]`, r, "must be { family: 'ip' | 'ip6' | 'inet', name }");
+  });
+}
+
+/**
+ * The named tables as the kernel has them (Nft.getTable), in the order given, without those
+ * that do not exist. `skippedRules` counts rules lvskit cannot read back (written by another
+ * tool): the planner replaces such a table.
+ */
+async function readNft(nft: Nft, refs: NftTableRef[]): Promise<(NftTableDefinition & { skippedRules: number })[]> {
+  const ids = new Map(refs.map((r) => [nftTableId(r), r]));
+  if (ids.size === 0) return [];
+  const exist = new Set((await nft.listTables()).map(nftTableId));
+  const out: (NftTableDefinition & { skippedRules: number })[] = [];
+  for (const [id, r] of ids) if (exist.has(id)) out.push(await nft.getTable(r));
+  return out;
 }
 
 async function linkNames(rtnl: Rtnl): Promise<Map<number, string>> {
@@ -111,8 +154,40 @@ export interface ApplyOptions extends PlanOptions {
    * `result.drift`, and plan against what the kernel really has.
    */
   detectDrift?: boolean;
+  /**
+   * For `nftables` in the desired state: an Nft handle on the same namespace (apply() does not
+   * close it).
+   */
+  nft?: Nft;
+  /**
+   * nf_tables tables that are managed besides those the desired state lists (with `nftables` in
+   * the desired state): name a table here to delete it when the desired state drops it. A table
+   * not named in either is never read nor touched.
+   */
+  nftTables?: NftTableRef[];
+  /**
+   * When a UDP destination is deleted (directly, after a drain, or with its service), delete the
+   * conntrack entries whose original destination is the VIP:port and whose reply source is that
+   * real server (Conntrack.delete), so no UDP flow stays pinned to it (IPVS with
+   * net.ipv4.vs.conntrack=1). Default true. The outcome is in `result.conntrack`; a kernel
+   * without nf_conntrack_netlink is reported there, not thrown. Only UDP: a TCP flow ends on its
+   * own once the server is gone (RST or timeout of an established entry is not the problem).
+   */
+  flushConntrack?: boolean;
+  /** A Conntrack handle on the same namespace for flushConntrack (default: apply() opens one on the Ipvs handle's namespace and closes it). */
+  conntrack?: Conntrack;
   /** Called with (done, total): 0 before sending, after each acknowledged piece (the plan is then sent in pieces of 2%, at least 256 operations), and with the number applied at the end. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** The conntrack entries of one deleted UDP destination that apply() deleted (see ApplyOptions.flushConntrack). */
+export interface ConntrackFlushResult {
+  service: ServiceKey;
+  dest: DestRef;
+  /** Entries deleted (0 when there were none). */
+  deleted: number;
+  /** Why the entries could not be listed or deleted (ctnetlink not in the kernel: NetlinkError EINVAL with a hint); apply() did not fail. */
+  error?: Error;
 }
 
 export interface DrainResult extends DrainTarget {
@@ -141,6 +216,8 @@ export interface ApplyResult {
    * operations that would turn the assumed state into the kernel's ([] when they agree).
    */
   drift?: string[];
+  /** With flushConntrack (the default): one entry per deleted UDP destination. Absent when none was deleted. */
+  conntrack?: ConntrackFlushResult[];
 }
 
 /**
@@ -176,6 +253,9 @@ export class ApplyError extends LvskitError {
     this.result = result;
   }
 }
+
+type NftOp = Extract<PlanOp, { op: 'replaceTable' | 'deleteTable' }>;
+const isNft = (o: PlanOp): o is NftOp => o.op === 'replaceTable' || o.op === 'deleteTable';
 
 type NetOp = Extract<PlanOp, { op: 'addAddress' | 'deleteAddress' | 'replaceAddress' | 'addRoute' | 'replaceRoute' | 'deleteRoute' }>;
 const NET_OPS = new Set<PlanOp['op']>(['addAddress', 'deleteAddress', 'replaceAddress', 'addRoute', 'replaceRoute', 'deleteRoute']);
@@ -311,6 +391,93 @@ function inverseNet(o: NetOp, before: LvsState): NetOp | undefined {
   }
 }
 
+// ---- nf_tables ------------------------------------------------------------------------------------
+
+/**
+ * Sends table operations in order, each in its own atomic transaction (Nft.replaceTable /
+ * deleteTable): item k is ops[k], 'applied' or 'failed' with the kernel's first refusal. With
+ * stopOnError, nothing more is sent after a failure.
+ */
+async function sendNft(nft: Nft, ops: NftOp[], stopOnError: boolean): Promise<{ items: ItemResult[]; thrown?: unknown }> {
+  const items: ItemResult[] = [];
+  for (const [k, o] of ops.entries()) {
+    try {
+      if (o.op === 'replaceTable') await nft.replaceTable(o.table);
+      else await nft.deleteTable(o.table);
+      items.push({ index: k, state: 'applied' });
+    } catch (e) {
+      const err = e instanceof BatchError ? (e.report.items[e.report.failed[0] ?? -1]?.error ?? e.report.transportError) : e instanceof NetlinkError ? e : undefined;
+      if (err === undefined) return { items, thrown: e };
+      items.push({ index: k, state: e instanceof BatchError && e.report.failed.length === 0 ? 'unknown' : 'failed', error: err });
+      if (stopOnError) break;
+    }
+  }
+  return { items };
+}
+
+/** The inverse of an applied table operation: the table as read before, or its deletion when there was none. */
+function inverseNft(o: NftOp, before: LvsState): NftOp {
+  const prev = (before.nftables ?? []).find((x) => nftTableId(x) === nftTableId(o.table));
+  if (prev) {
+    const { skippedRules: _s, ...def } = prev as NftTableDefinition & { skippedRules?: number };
+    return { op: 'replaceTable', table: def };
+  }
+  return { op: 'deleteTable', table: { family: o.table.family, name: o.table.name } };
+}
+
+// ---- conntrack ---------------------------------------------------------------------------------
+
+/** The UDP destinations the applied operations of `ops` deleted for good (not re-added by `plan`). */
+function deletedUdp(ops: PlanOp[], report: BatchReport | undefined, plan: Plan, before: LvsState): DrainTarget[] {
+  if (!report) return [];
+  const readded = new Set(plan.ops.filter((o) => o.op === 'addDestination').map((o) => `${serviceId((o as { service: ServiceKey }).service)} ${destinationId((o as { dest: DestRef }).dest)}`));
+  const out: DrainTarget[] = [];
+  const udp = (k: ServiceKey) => 'protocol' in k && k.protocol === 'udp';
+  ops.forEach((o, i) => {
+    if (report.items[i]?.state !== 'applied') return;
+    if (o.op === 'deleteDestination' && udp(o.service) && !readded.has(`${serviceId(o.service)} ${destinationId(o.dest)}`)) out.push({ service: o.service, dest: o.dest });
+    if (o.op === 'deleteService' && udp(o.key)) {
+      const s = (before.services ?? []).find((x) => serviceId(x.key) === serviceId(o.key));
+      for (const d of s?.destinations ?? []) out.push({ service: o.key, dest: { address: d.address, port: d.port } });
+    }
+  });
+  return out;
+}
+
+/** The NetnsSpec behind a handle's `netns` label ('current', a name, a path or 'pid N'). */
+function netnsOfLabel(label: string): NetnsSpec | undefined {
+  if (label === 'current') return undefined;
+  if (label.startsWith('/')) return { path: label };
+  const m = /^pid (\d+)$/.exec(label);
+  return m ? { pid: Number(m[1]) } : { name: label };
+}
+
+/**
+ * Deletes the conntrack entries of each target: protocol udp, original destination VIP:port,
+ * reply source the real server. Errors are recorded per target, never thrown; once the kernel
+ * says it has no ctnetlink (EINVAL), the remaining targets get the same error unsent.
+ */
+export async function flushConntrackOf(ct: Conntrack, targets: DrainTarget[]): Promise<ConntrackFlushResult[]> {
+  const out: ConntrackFlushResult[] = [];
+  let fatal: Error | undefined;
+  for (const t of targets) {
+    const r: ConntrackFlushResult = { service: t.service, dest: t.dest, deleted: 0 };
+    if (fatal) r.error = fatal;
+    else if ('address' in t.service) {
+      try {
+        const d = await ct.delete({ protocol: 'udp', originalDestination: t.service.address, originalDestinationPort: t.service.port, replySource: t.dest.address });
+        r.deleted = d.deleted;
+        if (!d.report.ok) r.error = d.report.items[d.report.failed[0] ?? d.report.unknown[0] ?? -1]?.error ?? new LvskitError('conntrack delete incomplete');
+      } catch (e) {
+        r.error = e as Error;
+        if ((e as { code?: string }).code === 'EINVAL' || (e as { code?: string }).code === 'EBADF') fatal = e as Error;
+      }
+    }
+    out.push(r);
+  }
+  return out;
+}
+
 // ---- IPVS ----------------------------------------------------------------------------------------
 
 function ipvsBatchOf(ipvs: Ipvs, ops: PlanOp[]) {
@@ -366,13 +533,14 @@ interface PhaseOutcome {
  * Returns the report over all of `ops` (index i = ops[i]); with rollback and a failure, undoes
  * what was applied (IPVS by the batch's own rollback, then addresses and routes in reverse).
  */
-async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: PlanOp[], before: LvsState, links: Map<string, number>, options: ApplyOptions): Promise<PhaseOutcome | undefined> {
+async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, nft: Nft | undefined, ops: PlanOp[], before: LvsState, links: Map<string, number>, options: ApplyOptions): Promise<PhaseOutcome | undefined> {
   if (ops.length === 0) return undefined;
   const rollback = options.rollback === true;
   const report = emptyReport();
   const netIdx: number[] = [];
+  const nftIdx: number[] = [];
   const ipvsIdx: number[] = [];
-  ops.forEach((o, i) => (isNet(o) ? netIdx : ipvsIdx).push(i));
+  ops.forEach((o, i) => (isNet(o) ? netIdx : isNft(o) ? nftIdx : ipvsIdx).push(i));
   // built before anything is sent: a request the IPVS batch refuses to encode throws here, not
   // after the addresses and routes went in
   const b = ipvsIdx.length ? ipvsBatchOf(ipvs!, ipvsIdx.map((i) => ops[i]!)) : undefined;
@@ -400,14 +568,26 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   if (net.thrown !== undefined) error = net.thrown;
   const netOk = net.thrown === undefined && net.items.length === netIdx.length && net.items.every((it) => it.state === 'applied');
 
+  // 1b. nf_tables tables, each in its own atomic transaction (marks in place before the fwmark
+  // services that use them)
+  let nftOk = netOk;
+  if (netOk && nftIdx.length) {
+    const out = await sendNft(nft!, nftIdx.map((i) => ops[i] as NftOp), true);
+    out.items.forEach((it, k) => place(report, nftIdx[k]!, it));
+    report.sendCalls += out.items.length;
+    if (out.thrown !== undefined) error = out.thrown;
+    nftOk = out.thrown === undefined && out.items.length === nftIdx.length && out.items.every((it) => it.state === 'applied');
+    if (onProgress) tell(netIdx.length + out.items.length);
+  }
+
   // 2. the IPVS part, in one batch (only when everything before it went through)
-  if (netOk && b) {
+  if (nftOk && b) {
     let sub: BatchReport | undefined;
     try {
-      if (onProgress && netIdx.length) tell(netIdx.length);
+      if (onProgress && netIdx.length + nftIdx.length) tell(netIdx.length + nftIdx.length);
       // the services apply() read (or was told to assume): the batch need not read them again
       const known = before.services ? { knownServices: before.services } : {};
-      sub = await b.run({ rollback, ...known, ...(onProgress ? { onProgress: (d: number) => tell(netIdx.length + d) } : {}) });
+      sub = await b.run({ rollback, ...known, ...(onProgress ? { onProgress: (d: number) => tell(netIdx.length + nftIdx.length + d) } : {}) });
     } catch (e) {
       // a BatchError carries the report (rollback); anything else (a closed handle) stopped the
       // batch before it was sent: its items stay 'not-sent' and what went before is undone
@@ -428,17 +608,21 @@ async function runPhase(ipvs: Ipvs | undefined, rtnl: Rtnl | undefined, ops: Pla
   const timed = ipvsTiming ? { ipvsTiming } : {};
   if (report.ok || !rollback) return { report, ...timed, ...(error !== undefined ? { error } : {}) };
 
-  // 3. rollback: the IPVS batch undid itself; undo the applied addresses and routes in reverse
+  // 3. rollback: the IPVS batch undid itself; undo the applied tables, then the applied addresses
+  // and routes, in reverse
+  const nftUndo = nftIdx.filter((i) => report.items[i]!.state === 'applied').reverse().map((i) => inverseNft(ops[i] as NftOp, before));
+  const nftUndone = nftUndo.length ? await sendNft(nft!, nftUndo, false) : { items: [] as ItemResult[] };
   const undo = netIdx.filter((i) => report.items[i]!.state === 'applied').reverse().flatMap((i) => inverseNet(ops[i] as NetOp, before) ?? []);
   const undone = undo.length ? await sendNet(rtnl!, undo, links, false) : { items: [], sendCalls: 0 };
   const rb = emptyReport();
   const ipvsItems = ipvsRollback?.items ?? [];
   ipvsItems.forEach((it, k) => place(rb, k, it));
-  undone.items.forEach((it, k) => place(rb, ipvsItems.length + k, it));
-  rb.sendCalls = (ipvsRollback?.sendCalls ?? 0) + undone.sendCalls;
-  finish(rb, ipvsItems.length + undo.length);
+  nftUndone.items.forEach((it, k) => place(rb, ipvsItems.length + k, it));
+  undone.items.forEach((it, k) => place(rb, ipvsItems.length + nftUndo.length + k, it));
+  rb.sendCalls = (ipvsRollback?.sendCalls ?? 0) + nftUndone.items.length + undone.sendCalls;
+  finish(rb, ipvsItems.length + nftUndo.length + undo.length);
   if (ipvsRollback && !ipvsRollback.ok) rb.ok = false;
-  if (undone.thrown !== undefined) rb.ok = false;
+  if (undone.thrown !== undefined || ('thrown' in nftUndone && nftUndone.thrown !== undefined)) rb.ok = false;
   return { report, rollback: rb, ...timed, ...(error !== undefined ? { error } : {}) };
 }
 
@@ -478,6 +662,12 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
     throw new ValidationError('options.rtnl', options.rtnl, 'must be an Rtnl handle on the same namespace when the desired state has addresses or routes');
   if (options.interfaces !== undefined && (!Array.isArray(options.interfaces) || options.interfaces.some((x) => typeof x !== 'string' || x === '')))
     throw new ValidationError('options.interfaces', options.interfaces, 'must be an array of interface names');
+  if (options.nft !== undefined && !(options.nft instanceof Nft)) throw new ValidationError('options.nft', options.nft, 'must be an Nft handle');
+  if (desired.nftables !== undefined && options.nft === undefined)
+    throw new ValidationError('options.nft', options.nft, 'must be an Nft handle on the same namespace when the desired state has nftables');
+  checkTableRefs('options.nftTables', options.nftTables);
+  if (options.conntrack !== undefined && !(options.conntrack instanceof Conntrack)) throw new ValidationError('options.conntrack', options.conntrack, 'must be a Conntrack handle');
+  if (options.flushConntrack !== undefined && typeof options.flushConntrack !== 'boolean') throw new ValidationError('options.flushConntrack', options.flushConntrack, 'must be a boolean');
   if (options.tables !== undefined && (!Array.isArray(options.tables) || options.tables.some((x) => !Number.isInteger(x) || x < 1 || x > 0xffffffff)))
     throw new ValidationError('options.tables', options.tables, 'must be an array of route table ids (integers in 1..4294967295)');
   const want = normalizeNet(desired);
@@ -522,12 +712,16 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
     if (want.addresses) current.addresses ??= trust('addresses') ?? [];
     if (want.routes) current.routes ??= trust('routes') ?? [];
   }
+  if (want.nftables) {
+    if (trust('nftables')) current.nftables = trust('nftables');
+    else current.nftables = await readNft(options.nft!, [...want.nftables, ...(options.nftTables ?? [])]);
+  }
   let drift: string[] | undefined;
   if (assumed && options.detectDrift) {
     // what would turn the assumed state into the kernel's, over the sections both have
     const a: LvsState = {};
     const k: LvsState = {};
-    for (const s of ['services', 'timeouts', 'syncDaemons', 'addresses', 'routes'] as const) {
+    for (const s of ['services', 'timeouts', 'syncDaemons', 'addresses', 'routes', 'nftables'] as const) {
       if (assumed[s] === undefined || current[s] === undefined) continue;
       (a as Record<string, unknown>)[s] = assumed[s];
       (k as Record<string, unknown>)[s] = current[s];
@@ -549,7 +743,8 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
   lap('planMs');
   if (options.dryRun) return result;
 
-  const main = await runPhase(ipvs, rtnl, plan.ops, current, links, options).catch((e: unknown) => {
+  const nft = options.nft;
+  const main = await runPhase(ipvs, rtnl, nft, plan.ops, current, links, options).catch((e: unknown) => {
     lap('sendMs');
     throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
   });
@@ -557,6 +752,9 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
   if (main) {
     if (main.ipvsTiming) timing.ipvs = main.ipvsTiming;
     result.report = main.report;
+    // a rolled-back phase re-added what it deleted: nothing to flush then
+    if (main.report.ok || !main.rollback) await flushPhase(ipvs, plan.ops, main.report, plan, current, options, result);
+    lap('sendMs');
     if (!main.report.ok) {
       const cause = main.rollback ? new BatchError(main.report, main.rollback) : main.error;
       throw new ApplyError(failureMessage('the main phase', main, result.changes), result, cause);
@@ -578,17 +776,40 @@ export async function apply(handle: Ipvs | Rtnl, desired: LvsState, options: App
     lap('drainMs');
     // the drained destinations have weight 0 now: a failure here is not rolled back (the main
     // phase succeeded and is the state to keep)
-    const after = await runPhase(ipvs, rtnl, plan.afterDrain, current, links, { ...options, rollback: false }).catch((e: unknown) => {
+    const after = await runPhase(ipvs, rtnl, nft, plan.afterDrain, current, links, { ...options, rollback: false }).catch((e: unknown) => {
       lap('sendMs');
       throw new ApplyError(`apply failed: ${(e as Error).message}`, result, e);
     });
     lap('sendMs');
     if (after) {
       result.afterDrainReport = after.report;
+      await flushPhase(ipvs, plan.afterDrain, after.report, plan, current, options, result);
+      lap('sendMs');
       if (!after.report.ok) throw new ApplyError(failureMessage('the deletes after the drain', after, result.changes, plan.ops.length), result, after.error);
     }
   }
   return result;
+}
+
+/**
+ * With flushConntrack (default on): deletes the conntrack entries of the UDP destinations the
+ * applied `ops` removed, adding to result.conntrack. Never throws (errors are in the entries).
+ */
+async function flushPhase(ipvs: Ipvs | undefined, ops: PlanOp[], report: BatchReport, plan: Plan, before: LvsState, options: ApplyOptions, result: ApplyResult): Promise<void> {
+  if (options.flushConntrack === false || !ipvs) return;
+  const targets = deletedUdp(ops, report, plan, before);
+  if (!targets.length) return;
+  let ct = options.conntrack;
+  let flushed: ConntrackFlushResult[];
+  try {
+    ct ??= Conntrack.open({ netns: netnsOfLabel(ipvs.netns) });
+    flushed = await flushConntrackOf(ct, targets);
+  } catch (e) {
+    flushed = targets.map((t) => ({ ...t, deleted: 0, error: e as Error }));
+  } finally {
+    if (ct && ct !== options.conntrack) ct.close();
+  }
+  (result.conntrack ??= []).push(...flushed);
 }
 
 /** Every interface the desired addresses and routes name must exist (checked before anything is sent). */

@@ -2,7 +2,9 @@
 // other, and nothing else. Pure (no I/O); apply.ts reads the kernel and executes the plan.
 //
 // Order of a plan (safe for live traffic):
-//   0. addresses and routes (adds, replaces, then deletes);
+//   0. addresses and routes (adds, replaces, then deletes), then the lvskit-owned nf_tables
+//      tables (each replaced atomically, or deleted), so marks exist before an fwmark service
+//      that needs them;
 //   1. timeouts, then sync daemons (stop changed/removed, start new/changed);
 //   2. new services, each with all its destinations;
 //   3. changed services: service edit, then destination adds, then edits, then deletes, so a live
@@ -35,7 +37,9 @@ import {
   type StateRoute,
   type StateService,
 } from '../format/state.js';
-import { LvskitError } from '../errors.js';
+import { LvskitError, ValidationError } from '../errors.js';
+import { canonicalRule, canonicalTable } from '../nft/state.js';
+import type { NftFamily, NftTableDefinition } from '../nft/types.js';
 
 export type DestRef = { address: string; port: number };
 
@@ -55,7 +59,10 @@ export type PlanOp =
   | { op: 'replaceAddress'; address: StateAddress }
   | { op: 'addRoute'; route: StateRoute }
   | { op: 'replaceRoute'; route: StateRoute }
-  | { op: 'deleteRoute'; route: StateRoute };
+  | { op: 'deleteRoute'; route: StateRoute }
+  /** Installs the whole table atomically (Nft.replaceTable). */
+  | { op: 'replaceTable'; table: NftTableDefinition }
+  | { op: 'deleteTable'; table: { family: NftFamily; name: string } };
 
 export interface DrainTarget {
   service: ServiceKey;
@@ -178,6 +185,9 @@ function sameDaemon(cur: SyncDaemon, want: SyncDaemon): boolean {
   );
 }
 
+/** A table's key: 'inet lvs'. */
+export const nftTableId = (t: { family: string; name: string }): string => `${t.family} ${t.name}`;
+
 const addrId = (a: StateAddress) => `${a.interface} ${a.address.includes('/') ? a.address : `${a.address}/${a.address.includes(':') ? 128 : 32}`}`;
 
 /**
@@ -278,6 +288,38 @@ export function planChanges(current: LvsState, desired: LvsState, options: PlanO
       else if (!sameRoute(c, r)) ops.push({ op: 'replaceRoute', route: r });
     }
     for (const [id, r] of cur) if (!want.has(id)) ops.push({ op: 'deleteRoute', route: r });
+  }
+  // 0b. nf_tables tables: one that differs (canonicalTable) is replaced whole; one the current
+  // state has (the caller named it as managed) and the desired state does not is deleted
+  if (desired.nftables) {
+    const rename = (e: ValidationError, field: string) => new ValidationError(field, e.value, e.message.slice(e.field.length + 1).replace(/, got .*$/, ''));
+    const canon = (d: NftTableDefinition, field: string) => {
+      try {
+        return JSON.stringify(canonicalTable(d));
+      } catch (e) {
+        if (!(e instanceof ValidationError)) throw e;
+        // name the rule: canonicalRule's fields start at 'rule.'
+        (d.rules ?? []).forEach((r, j) => {
+          try {
+            canonicalRule(r, d.family);
+          } catch (x) {
+            if (x instanceof ValidationError) throw rename(x, `${field}.rules[${j}]${x.field.replace(/^rule/, '')}`);
+            throw x;
+          }
+        });
+        throw rename(e, `${field}.${e.field.replace(/^table\.?/, '')}`.replace(/\.$/, ''));
+      }
+    };
+    const cur = new Map((current.nftables ?? []).map((x) => [nftTableId(x), x]));
+    desired.nftables.forEach((w, i) => {
+      // the desired table is canonicalised (its rules compiled) even when nothing is installed:
+      // a rule lvskit cannot encode is refused here, naming its field, before anything is sent
+      const wanted = canon(w, `nftables[${i}]`);
+      const c = cur.get(nftTableId(w));
+      if (!c || ((c as { skippedRules?: number }).skippedRules ?? 0) > 0 || canon(c, `current nftables ${nftTableId(w)}`) !== wanted) ops.push({ op: 'replaceTable', table: w });
+    });
+    const want = new Set(desired.nftables.map(nftTableId));
+    for (const [id, c] of cur) if (!want.has(id)) ops.push({ op: 'deleteTable', table: { family: c.family, name: c.name } });
   }
   // 1. timeouts and daemons
   if (desired.timeouts) {
@@ -424,12 +466,14 @@ function guardDeletes(current: LvsState, desired: LvsState, plan: Plan, options:
   const readded = new Set<string>();
   let addresses = 0;
   let routes = 0;
+  let tables = 0;
   for (const o of all) {
     if (o.op === 'deleteService') deletedServices.add(serviceId(o.key));
     else if (o.op === 'deleteDestination') removedDests.add(`${serviceId(o.service)} ${destinationId(o.dest)}`);
     else if (o.op === 'addDestination') readded.add(`${serviceId(o.service)} ${destinationId(o.dest)}`);
     else if (o.op === 'deleteAddress') addresses++;
     else if (o.op === 'deleteRoute') routes++;
+    else if (o.op === 'deleteTable') tables++;
   }
   let curDests = 0;
   let dests = 0;
@@ -446,6 +490,7 @@ function guardDeletes(current: LvsState, desired: LvsState, plan: Plan, options:
     ['IPVS destination(s)', dests, curDests],
     ['address(es)', addresses, current.addresses?.length ?? 0],
     ['route(s)', routes, current.routes?.length ?? 0],
+    ['nftables table(s)', tables, current.nftables?.length ?? 0],
   ];
   for (const [what, n, of] of kinds) {
     if (n <= Math.max(1, Math.floor(share * of))) continue;
@@ -471,6 +516,7 @@ export function simulatePlan(state: LvsState, ops: readonly PlanOp[]): LvsState 
   const daemons = new Map((state.syncDaemons ?? []).map((d) => [d.state, d]));
   const addresses = new Map((state.addresses ?? []).map((a) => [addrId(a), a]));
   const routes = new Map((state.routes ?? []).map((r) => [routeId(r), r]));
+  const nft = new Map((state.nftables ?? []).map((x) => [nftTableId(x), x]));
   const svc = (k: ServiceKey) => {
     const s = services.get(serviceId(k));
     if (!s) throw new PlanError(`ESRCH: no service ${serviceId(k)}`);
@@ -568,6 +614,12 @@ export function simulatePlan(state: LvsState, ops: readonly PlanOp[]): LvsState 
       case 'deleteRoute':
         if (!routes.delete(routeId(o.route))) throw new PlanError(`ESRCH: route ${routeId(o.route)}`);
         break;
+      case 'replaceTable':
+        nft.set(nftTableId(o.table), o.table);
+        break;
+      case 'deleteTable':
+        if (!nft.delete(nftTableId(o.table))) throw new PlanError(`ENOENT: nftables table ${nftTableId(o.table)}`);
+        break;
     }
   }
   const out: LvsState = {
@@ -577,6 +629,7 @@ export function simulatePlan(state: LvsState, ops: readonly PlanOp[]): LvsState 
   if (state.syncDaemons || daemons.size) out.syncDaemons = [...daemons.values()];
   if (state.addresses || addresses.size) out.addresses = [...addresses.values()];
   if (state.routes || routes.size) out.routes = [...routes.values()];
+  if (state.nftables || nft.size) out.nftables = [...nft.values()];
   return out;
 }
 
@@ -614,5 +667,9 @@ export function describeOp(o: PlanOp): string {
     case 'replaceRoute':
     case 'deleteRoute':
       return `${o.op === 'addRoute' ? 'add' : o.op === 'replaceRoute' ? 'replace' : 'delete'} route ${routeText(o.route)}`;
+    case 'replaceTable':
+      return `replace nftables table ${nftTableId(o.table)} (${o.table.chains?.length ?? 0} chain(s), ${o.table.sets?.length ?? 0} set(s), ${o.table.rules?.length ?? 0} rule(s))`;
+    case 'deleteTable':
+      return `delete nftables table ${nftTableId(o.table)}`;
   }
 }

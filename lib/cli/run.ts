@@ -20,6 +20,7 @@ import { InputError, readBounded } from './input.js';
 import { nftCommand } from './nft.js';
 import { formatDisruption, predictDisruption, type DisruptionPrediction } from '../cluster/disruption.js';
 import { conntrackCommand } from './conntrack.js';
+import { Nft } from '../nft/nft.js';
 import { clip } from '../format/excerpt.js';
 import { connectionsTitle, formatConnection, formatDaemons, formatListing, formatOneService, formatTimeouts } from './list.js';
 
@@ -411,8 +412,11 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
   // A file with only addresses and routes needs no IPVS (a host without the module can use it).
   const ipvsPart = desired.services !== undefined || desired.timeouts !== undefined || desired.syncDaemons !== undefined;
   if (!ipvsPart && drainS !== undefined) throw new UsageError('--drain applies to IPVS destinations, and FILE has no services');
-  const ipvs = ipvsPart || !net ? io.openIpvs(netns) : undefined;
-  const rtnl = net ? io.openRtnl(netns) : undefined;
+  // nf_tables tables need an Nft handle; a file with only them needs no IPVS either
+  const nftPart = desired.nftables !== undefined;
+  const ipvs = ipvsPart || (!net && !nftPart) ? io.openIpvs(netns) : undefined;
+  const rtnl = net || !ipvs ? io.openRtnl(netns) : undefined;
+  const nft = nftPart ? Nft.open(netns ? { netns } : {}) : undefined;
   // progress on a terminal only, and never beside --json or --quiet output
   const showProgress = io.isTTY && !dryRun && values.json !== true && values.quiet !== true;
   const bar = progressLine(io, showProgress);
@@ -426,6 +430,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
         ...(maxDeleteShare !== undefined ? { maxDeleteShare } : {}),
         ...(interfaces ? { interfaces } : {}),
         ...(tables ? { tables } : {}),
+        ...(nft ? { nft } : {}),
         ...(showProgress ? { onProgress: (d: number, t: number) => bar.update(d, t) } : {}),
       };
       result = ipvs
@@ -461,6 +466,7 @@ async function applyVerb(verb: 'apply' | 'diff', args: string[], netns: string |
   } finally {
     ipvs?.close();
     rtnl?.close();
+    nft?.close();
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type Timeouts,
   type TunnelOptions,
 } from '../ipvs/types.js';
+import type { NftTableDefinition } from '../nft/types.js';
 
 export const STATE_FORMAT = 'lvskit-state';
 export const STATE_VERSION = 1;
@@ -70,6 +71,11 @@ export interface LvsState {
   syncDaemons?: SyncDaemon[];
   addresses?: StateAddress[];
   routes?: StateRoute[];
+  /**
+   * nf_tables tables lvskit owns, each the whole truth of its table (apply() installs a table
+   * that differs with Nft.replaceTable, atomically). Tables not listed are not touched.
+   */
+  nftables?: NftTableDefinition[];
 }
 
 // ---- identity --------------------------------------------------------------------------------
@@ -349,7 +355,7 @@ function validateService(path: string, s: unknown): void {
  */
 export function validateState(value: unknown): LvsState {
   if (!isObj(value)) throw new ValidationError('state', value, 'must be an object');
-  only('state', value, ['$schema', 'format', 'version', 'services', 'timeouts', 'syncDaemons', 'addresses', 'routes']);
+  only('state', value, ['$schema', 'format', 'version', 'services', 'timeouts', 'syncDaemons', 'addresses', 'routes', 'nftables']);
   if (value.format !== undefined && value.format !== STATE_FORMAT) throw new ValidationError('format', value.format, `must be '${STATE_FORMAT}'`);
   if (value.version !== undefined && value.version !== STATE_VERSION) throw new ValidationError('version', value.version, `must be ${STATE_VERSION} (this lvskit reads version ${STATE_VERSION})`);
   if (value.services !== undefined) {
@@ -422,7 +428,56 @@ export function validateState(value: unknown): LvsState {
         throw new ValidationError(p, r, 'needs a gateway, an interface or nexthops');
     });
   }
+  if (value.nftables !== undefined) validateNftTables(value.nftables);
   return value as LvsState;
+}
+
+const NFT_NAME = /^[^\0]{1,255}$/;
+
+/**
+ * The shape of the `nftables` section (family, names, field names, duplicates). The rules'
+ * matches and actions are checked in full when apply() canonicalises them (lib/nft/state.ts),
+ * with the same field paths.
+ */
+function validateNftTables(v: unknown): void {
+  if (!Array.isArray(v)) throw new ValidationError('nftables', v, 'must be an array');
+  const seen = new Set<string>();
+  v.forEach((t, i) => {
+    const p = `nftables[${i}]`;
+    if (!isObj(t)) throw new ValidationError(p, t, 'must be { family, name, chains?, sets?, rules?, dormant? }');
+    only(p, t, ['family', 'name', 'dormant', 'chains', 'sets', 'rules']);
+    if (t.family !== 'ip' && t.family !== 'ip6' && t.family !== 'inet') throw new ValidationError(`${p}.family`, t.family, "must be 'ip', 'ip6' or 'inet'");
+    if (typeof t.name !== 'string' || !NFT_NAME.test(t.name)) throw new ValidationError(`${p}.name`, t.name, 'must be a table name (1..255 characters)');
+    const id = `${t.family} ${t.name}`;
+    if (seen.has(id)) throw new ValidationError(p, id, 'is listed twice');
+    seen.add(id);
+    bool(`${p}.dormant`, t.dormant);
+    const list = (k: 'chains' | 'sets' | 'rules', fields: string[], check: (q: string, o: Record<string, unknown>) => void) => {
+      const a = t[k];
+      if (a === undefined) return;
+      if (!Array.isArray(a)) throw new ValidationError(`${p}.${k}`, a, 'must be an array');
+      a.forEach((o, j) => {
+        const q = `${p}.${k}[${j}]`;
+        if (!isObj(o)) throw new ValidationError(q, o, 'must be an object');
+        only(q, o, fields);
+        check(q, o);
+      });
+    };
+    const chains = new Set<string>();
+    list('chains', ['name', 'hook', 'type', 'priority', 'policy'], (q, c) => {
+      if (typeof c.name !== 'string' || !NFT_NAME.test(c.name)) throw new ValidationError(`${q}.name`, c.name, 'must be a chain name (1..255 characters)');
+      if (chains.has(c.name)) throw new ValidationError(`${q}.name`, c.name, 'is listed twice');
+      chains.add(c.name);
+    });
+    list('sets', ['name', 'type', 'elements'], (q, s) => {
+      if (typeof s.name !== 'string' || !NFT_NAME.test(s.name)) throw new ValidationError(`${q}.name`, s.name, 'must be a set name (1..255 characters)');
+      if (!['ipv4_addr', 'ipv6_addr', 'inet_service', 'mark'].includes(s.type as string)) throw new ValidationError(`${q}.type`, s.type, 'must be one of ipv4_addr, ipv6_addr, inet_service, mark');
+      if (s.elements !== undefined && !Array.isArray(s.elements)) throw new ValidationError(`${q}.elements`, s.elements, 'must be an array');
+    });
+    list('rules', ['chain', 'match', 'counter', 'setMark', 'nat', 'verdict'], (q, r) => {
+      if (typeof r.chain !== 'string' || !chains.has(r.chain)) throw new ValidationError(`${q}.chain`, r.chain, `must name a chain of this table (${[...chains].join(', ') || 'none'})`);
+    });
+  });
 }
 
 /** Parses JSON text of a state; a syntax error names line and column. */

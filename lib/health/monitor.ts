@@ -15,6 +15,7 @@ import { formatAddress, parseAddress } from '../rtnl/ip.js';
 import { VipAnnouncer, type AnnounceOptions } from '../cluster/announce.js';
 import { HealthChecker, validateCheck, type HealthCheck, type HealthCheckResult } from './checker.js';
 import { EventHub, type EventSubscription } from './events.js';
+import { Conntrack } from '../conntrack/conntrack.js';
 
 /** How often, how patiently and how many times in a row (HAProxy's inter/timeout/rise/fall). */
 export interface HealthTiming {
@@ -69,6 +70,16 @@ export interface HealthMonitorConfig extends HealthTiming {
   pollMs?: number;
   /** Events a subscriber may fall behind before the oldest are dropped. Default 1000. */
   eventBuffer?: number;
+  /**
+   * When a destination of a UDP service is drained or deleted, delete the conntrack entries whose
+   * original destination is the VIP:port and whose reply source is that real server
+   * (Conntrack.delete), so its UDP flows are not kept pinned to it (IPVS with
+   * net.ipv4.vs.conntrack=1). The count is the event's `conntrackDeleted`; a failure (a kernel
+   * without nf_conntrack_netlink) is an 'error' event during 'flush conntrack'. Default true.
+   */
+  flushConntrack?: boolean;
+  /** The Conntrack handle for flushConntrack (default: one the monitor opens in `netns` and stop() closes). */
+  conntrack?: Conntrack;
 }
 
 export interface DestinationRef {
@@ -82,9 +93,13 @@ export type HealthEvent =
   /** A check failed (every failure, also before `fall` is reached). */
   | ({ type: 'check-failed'; result: HealthCheckResult } & DestinationRef)
   /** Weight 0 is in the kernel now; `connections` it still had (active + inactive). */
-  | ({ type: 'drained'; connections: number } & DestinationRef)
-  /** Removed from the service: `reason` 'idle' (no active connection) or 'timeout' (deleteAfterMs). */
-  | ({ type: 'deleted'; connections: number; reason: 'idle' | 'timeout' } & DestinationRef)
+  | ({ type: 'drained'; connections: number; conntrackDeleted?: number } & DestinationRef)
+  /**
+   * Removed from the service: `reason` 'idle' (no active connection) or 'timeout' (deleteAfterMs).
+   * `conntrackDeleted` (drained and deleted, UDP services with flushConntrack): the conntrack
+   * entries of the destination deleted then.
+   */
+  | ({ type: 'deleted'; connections: number; reason: 'idle' | 'timeout'; conntrackDeleted?: number } & DestinationRef)
   /** The configured weight is in the kernel again (`added`: it had to be re-added); reason 'rise', or 'start' when a restart repaired it. */
   | ({ type: 'restored'; weight: number; added: boolean; reason: 'rise' | 'start' } & DestinationRef)
   | { type: 'announced' | 'withdrawn'; vip: string }
@@ -171,6 +186,10 @@ export class HealthMonitor {
   readonly #deleteAfterMs: number;
   readonly #pollMs: number;
   readonly #netns: NetnsSpec | undefined;
+  readonly #flushConntrack: boolean;
+  /** The caller's handle, or the one opened on first use (closed by stop()). */
+  #conntrack: Conntrack | undefined;
+  readonly #ownConntrack: boolean;
   #checker: HealthChecker | undefined;
   #stopped = false;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -194,6 +213,11 @@ export class HealthMonitor {
     this.#pollMs = config.pollMs === undefined ? 1000 : int('config.pollMs', config.pollMs, 1, 3_600_000, ' (milliseconds)');
     this.#hub = new EventHub(config.eventBuffer === undefined ? 1000 : int('config.eventBuffer', config.eventBuffer, 1, 1_000_000));
     this.#netns = config.netns ?? netnsOfLabel(ipvs.netns);
+    if (config.flushConntrack !== undefined && typeof config.flushConntrack !== 'boolean') throw new ValidationError('config.flushConntrack', config.flushConntrack, 'must be a boolean');
+    if (config.conntrack !== undefined && !(config.conntrack instanceof Conntrack)) throw new ValidationError('config.conntrack', config.conntrack, 'must be a Conntrack handle');
+    this.#flushConntrack = config.flushConntrack ?? true;
+    this.#conntrack = config.conntrack;
+    this.#ownConntrack = config.conntrack === undefined;
     const announcers = new Map<string, VipAnnouncer>();
     const rtnlIds = new Map<object, number>();
     const seen = new Set<string>();
@@ -414,10 +438,29 @@ export class HealthMonitor {
       d.h.kernelWeight = 0;
       const k = (await this.#ipvs.listDestinations(d.svc.key)).find((x) => canon(x.address) === d.ref.address && x.port === d.ref.port);
       d.h.activeConnections = k?.activeConnections ?? 0;
-      this.#emit({ type: 'drained', ...d.ref, connections: k ? k.activeConnections + k.inactiveConnections : 0 });
+      const flushed = await this.#flush(d);
+      this.#emit({ type: 'drained', ...d.ref, connections: k ? k.activeConnections + k.inactiveConnections : 0, ...(flushed !== undefined ? { conntrackDeleted: flushed } : {}) });
     } catch (e) {
       if ((e as { code?: string }).code === 'ENOENT') d.h.kernelWeight = null;
       this.#emit({ type: 'error', ...d.ref, during: 'drain (weight 0)', error: e as Error });
+    }
+  }
+
+  /**
+   * Deletes the conntrack entries of a drained or deleted destination of a UDP service (original
+   * destination VIP:port, reply source the real server). Returns how many, or undefined when
+   * not done (not UDP, flushConntrack off, or a failure, which is an 'error' event).
+   */
+  async #flush(d: DestState): Promise<number | undefined> {
+    const key = d.svc.key;
+    if (!this.#flushConntrack || !('protocol' in key) || key.protocol !== 'udp') return undefined;
+    try {
+      this.#conntrack ??= Conntrack.open(this.#netns ? { netns: this.#netns } : {});
+      const r = await this.#conntrack.delete({ protocol: 'udp', originalDestination: key.address, originalDestinationPort: key.port, replySource: d.ref.address });
+      return r.deleted;
+    } catch (e) {
+      this.#emit({ type: 'error', ...d.ref, during: 'flush conntrack', error: e as Error });
+      return undefined;
     }
   }
 
@@ -439,7 +482,8 @@ export class HealthMonitor {
         if (k.activeConnections === 0 || timedOut) {
           await this.#ipvs.deleteDestination(d.svc.key, d.ref);
           d.h.kernelWeight = null;
-          this.#emit({ type: 'deleted', ...d.ref, connections: k.activeConnections + k.inactiveConnections, reason: k.activeConnections === 0 ? 'idle' : 'timeout' });
+          const flushed = await this.#flush(d);
+          this.#emit({ type: 'deleted', ...d.ref, connections: k.activeConnections + k.inactiveConnections, reason: k.activeConnections === 0 ? 'idle' : 'timeout', ...(flushed !== undefined ? { conntrackDeleted: flushed } : {}) });
           return;
         }
         await new Promise<void>((res) => {
@@ -505,6 +549,7 @@ export class HealthMonitor {
     await this.#checker?.close();
     await this.ready.catch(() => undefined);
     await Promise.allSettled([...this.#inflight]);
+    if (this.#ownConntrack) this.#conntrack?.close();
     this.#hub.end();
   }
 

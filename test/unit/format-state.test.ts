@@ -60,6 +60,19 @@ const full: LvsState = {
   syncDaemons: [{ state: 'master', interface: 'eth0', syncId: 5, group: '239.1.1.1', port: 8848, ttl: 2, maxLength: 1400 }],
   addresses: [{ interface: 'lo', address: '10.0.0.1/32' }],
   routes: [{ destination: '10.1.0.0/24', gateway: '192.0.2.1', table: 100 }, { destination: 'default', nexthops: [{ gateway: '192.0.2.1', weight: 2 }, { gateway: '192.0.2.2' }] }],
+  nftables: [
+    {
+      family: 'inet',
+      name: 'lvs',
+      dormant: false,
+      chains: [{ name: 'pre', hook: 'prerouting', type: 'filter', priority: 'mangle', policy: 'accept' }, { name: 'sub' }],
+      sets: [{ name: 'vips', type: 'ipv4_addr', elements: ['192.0.2.10'] }, { name: 'ports', type: 'inet_service', elements: [80, 443] }],
+      rules: [
+        { chain: 'pre', match: { ipVersion: 4, destinationSet: 'vips', protocol: 'tcp', destinationPortSet: 'ports' }, counter: true, setMark: 1, verdict: { jump: 'sub' } },
+        { chain: 'sub', verdict: 'return' },
+      ],
+    },
+  ],
 };
 
 describe('state JSON', () => {
@@ -86,13 +99,17 @@ describe('state JSON', () => {
     ['route', (s) => (s.routes[0] = { destination: '10.9.0.0/16' }), 'routes[0] needs a gateway, an interface or nexthops'],
     ['ipv6 netmask', (s) => (s.services[1].persistence.netmask = 200), 'services[1].persistence.netmask must be an integer in 1..128'],
     ['version', (s) => (s.version = 2), 'version must be 1'],
+    ['nftables family', (s) => (s.nftables[0].family = 'arp'), "nftables[0].family must be 'ip', 'ip6' or 'inet'"],
+    ['nftables field', (s) => (s.nftables[0].chains[0].hooks = 'input'), 'nftables[0].chains[0].hooks is not a known field'],
+    ['nftables set type', (s) => (s.nftables[0].sets[0].type = 'ether_addr'), 'nftables[0].sets[0].type must be one of ipv4_addr'],
+    ['nftables rule chain', (s) => (s.nftables[0].rules[1].chain = 'post'), 'nftables[0].rules[1].chain must name a chain of this table (pre, sub)'],
   ];
   for (const [name, mutate, message] of bad) {
     it(`refuses a bad ${name}, naming the path (and the schema refuses it where it can say so)`, () => {
       const s = structuredClone(full);
       mutate(s);
       expect(() => validateState(s)).toThrow(message);
-      if (!['family mismatch', 'duplicate service', 'route', 'address'].includes(name)) expect(check(schema, s)).toBe(false);
+      if (!['family mismatch', 'duplicate service', 'route', 'address', 'nftables rule chain'].includes(name)) expect(check(schema, s)).toBe(false);
     });
   }
 
