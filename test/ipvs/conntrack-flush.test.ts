@@ -102,6 +102,18 @@ describe.skipIf(skip)('conntrack entries of a removed UDP real server: apply() a
     expect((await flowsOf(REALS[1]!)).length).toBeGreaterThan(0);
   });
 
+  it('a conntrack failure is reported on the result, the apply stands', async () => {
+    await apply(ipvs, state(REALS));
+    const closed = Conntrack.open({ netns: NS });
+    closed.close();
+    const r = await apply(ipvs, state([REALS[1]!]), { conntrack: closed });
+    expect(r.report?.ok).toBe(true);
+    expect(r.conntrack).toHaveLength(1);
+    expect(r.conntrack![0]!.deleted).toBe(0);
+    expect((r.conntrack![0]!.error as { code?: string }).code).toBe('EBADF');
+    expect((await ipvs.listDestinations(svc)).map((d) => d.address)).toEqual([REALS[1]]);
+  });
+
   it('the health monitor draining a UDP destination deletes its entries (conntrackDeleted)', async () => {
     await ct.delete({ protocol: 'udp', originalDestination: VIP });
     await apply(ipvs, state(REALS));
