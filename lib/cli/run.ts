@@ -508,6 +508,7 @@ function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, 
       unknown: pick('unknown').map((i) => ({ change: r.changes[i], error: states[i]!.error })),
       drained: r.drained,
     };
+    if (r.conntrack) out.conntrack = r.conntrack.map((c) => ({ dest: `${c.dest.address}:${c.dest.port}`, deleted: c.deleted, ...(c.error ? { error: c.error.message } : {}) }));
     if (rolledBack !== undefined) out.rolledBack = rolledBack;
     if (disruption) out.disruption = disruption;
     io.stdout(JSON.stringify(out, null, 2) + '\n');
@@ -532,6 +533,8 @@ function printResult(io: CliIO, r: ApplyResult, json: boolean, dryRun: boolean, 
   });
   io.stdout(out);
   for (const d of r.drained) if (d.connections) io.stdout(`drain: ${d.dest.address}:${d.dest.port} still had ${d.connections} connection(s) when deleted\n`);
+  for (const c of r.conntrack ?? [])
+    io.stdout(c.error ? `conntrack: entries of ${c.dest.address}:${c.dest.port} not deleted: ${c.error.message}\n` : `conntrack: deleted ${c.deleted} UDP entr${c.deleted === 1 ? 'y' : 'ies'} of ${c.dest.address}:${c.dest.port}\n`);
   if (!r.changes.length) return io.stdout('nothing to do\n');
   const a = pick('applied').length, f = pick('failed').length, n = pick('not-sent').length, u = pick('unknown').length;
   if (f + n + u === 0) io.stdout(`${a} change(s) applied\n`);

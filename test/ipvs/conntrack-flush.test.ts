@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conntrack, Ipvs, Nft, apply, monitorHealth, type LvsState } from '../../lib/index.js';
 import { createNetns, deleteNetns } from '../../lib/socket.js';
 import { skipUnless } from '../helpers/kernel.js';
+import { textChunks } from '../helpers/cli.js';
+import { runCli } from '../../lib/cli/run.js';
+import { Rtnl } from '../../lib/rtnl/handle.js';
 
 const run = promisify(execFile);
 const skip = skipUnless('ipvs');
@@ -112,6 +115,28 @@ describe.skipIf(skip)('conntrack entries of a removed UDP real server: apply() a
     expect(r.conntrack![0]!.deleted).toBe(0);
     expect((r.conntrack![0]!.error as { code?: string }).code).toBe('EBADF');
     expect((await ipvs.listDestinations(svc)).map((d) => d.address)).toEqual([REALS[1]]);
+  });
+
+  it('lvskit apply says how many entries it deleted (text and --json)', async () => {
+    await ct.delete({ protocol: 'udp', originalDestination: VIP });
+    await apply(ipvs, state(REALS));
+    await sendFlows(5004);
+    const n = (await flowsOf(REALS[0]!)).length;
+    const cli = async (stdin: string, ...args: string[]) => {
+      const x = { out: '', err: '' };
+      const code = await runCli(['--netns', NS, ...args], {
+        stdout: (s) => void (x.out += s), stderr: (s) => void (x.err += s), input: () => textChunks(stdin), isTTY: false,
+        openIpvs: (ns) => Ipvs.open({ netns: ns! }), openRtnl: (ns) => Rtnl.open({ netns: ns! }),
+      });
+      return { code, ...x };
+    };
+    const r = await cli(JSON.stringify(state([REALS[1]!])), 'apply', '-');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`conntrack: deleted ${n} UDP entries of ${REALS[0]}:53\n`);
+    await apply(ipvs, state(REALS));
+    const j = await cli(JSON.stringify(state([REALS[1]!])), 'apply', '--json', '-');
+    expect(j.code, j.err).toBe(0);
+    expect(JSON.parse(j.out).conntrack).toEqual([{ dest: `${REALS[0]}:53`, deleted: 0 }]);
   });
 
   it('the health monitor draining a UDP destination deletes its entries (conntrackDeleted)', async () => {
