@@ -82,6 +82,9 @@ sh and mh, makes directors given the same file build the same tables).
   --tables L       with 'routes' in FILE: also manage these route tables (comma separated)
   --json           print the result as JSON
 A FILE with only 'addresses' and 'routes' needs no IPVS in the kernel (rtnetlink alone).
+An 'nftables' section lists lvskit-owned nf_tables tables: each that differs is replaced whole,
+atomically, before the IPVS changes (a table FILE does not list is never touched).
+Deleting a UDP real server also deletes its conntrack entries (VIP:port, reply source the server).
 Each change is reported as applied, FAILED, NOT SENT (a batch stopped before it) or UNKNOWN
 (sent, no answer); --json lists them in 'failed', 'notSent' and 'unknown'.
 FILE is read in pieces: at most ${MAX_INPUT_TEXT} in all and, for rules text, ${MAX_LINE_TEXT} a line.

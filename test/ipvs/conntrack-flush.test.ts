@@ -105,6 +105,16 @@ describe.skipIf(skip)('conntrack entries of a removed UDP real server: apply() a
     expect((await flowsOf(REALS[1]!)).length).toBeGreaterThan(0);
   });
 
+  it('deleting the UDP service deletes the entries of each of its destinations', async () => {
+    await ct.delete({ protocol: 'udp', originalDestination: VIP });
+    await apply(ipvs, state(REALS));
+    await sendFlows(5005);
+    const r = await apply(ipvs, { services: [] }, { allowWipe: true });
+    expect(r.changes).toEqual([`delete service udp ${VIP}:53`]);
+    expect(r.conntrack!.map((c) => [c.dest.address, c.deleted]).sort()).toEqual([[REALS[0], CLIENTS / 2], [REALS[1], CLIENTS / 2]]);
+    expect(await ct.list({ protocol: 'udp', originalDestination: VIP })).toEqual([]);
+  });
+
   it('a conntrack failure is reported on the result, the apply stands', async () => {
     await apply(ipvs, state(REALS));
     const closed = Conntrack.open({ netns: NS });
