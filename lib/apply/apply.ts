@@ -809,7 +809,7 @@ async function flushPhase(ipvs: Ipvs | undefined, ops: PlanOp[], report: BatchRe
   } finally {
     if (ct && ct !== options.conntrack) ct.close();
   }
-  (result.conntrack ??= []).push(...flushed);
+  for (const f of flushed) (result.conntrack ??= []).push(f); // no push(...): one item per removed destination
 }
 
 /** Every interface the desired addresses and routes name must exist (checked before anything is sent). */
