@@ -6,7 +6,7 @@
 import { native } from '../native.js';
 import { NetlinkSocket, type NetnsSpec } from '../socket.js';
 import { BatchError, reportOf, repliesOf, throwIfFailed, type BatchReport } from '../batch.js';
-import { ValidationError } from '../errors.js';
+import { NetlinkError, ValidationError } from '../errors.js';
 import type { NativeBatch, RawOutcome } from '../addon-types.js';
 import { NftMsg, type NativeNftMessage } from './native-types.js';
 import { FAMILIES, FAMILY_NAMES, checkFamily, checkName, compileRule, decompileRule, elementBytes, elementValue, packExprs } from './compile.js';
@@ -14,6 +14,9 @@ import type {
   NftChain, NftChainSpec, NftFamily, NftHook, NftRule, NftRuleBody, NftRuleSpec, NftSet, NftSetSpec, NftSetType, NftTable, NftTableDefinition,
   NftTableSpec,
 } from './types.js';
+
+/** How many dumps listElements makes at most while looking for two in a row that agree. */
+const LIST_ELEMENT_ATTEMPTS = 8;
 
 /** NFNL_SUBSYS_NFTABLES (include/uapi/linux/netfilter/nfnetlink.h). */
 export const NFNL_SUBSYS_NFTABLES = 10;
@@ -464,8 +467,23 @@ export class Nft {
     const { family, table } = tableOf('set', set);
     const name = checkName('set.set', set.set);
     if (!SET_TYPES[set.type]) throw new ValidationError('set.type', set.type, `must be one of ${Object.keys(SET_TYPES).join(', ')}`);
-    const msgs = await this.#dump(NftMsg.GetSetElem, family, table, name, `listElements ${name}`);
-    return msgs.filter((m) => m.msg === NftMsg.NewSetElem).flatMap((m) => (m.keys ?? []).map((k) => elementValue(set.type, k)));
+    // A hash set is dumped by a fresh walk of its rhashtable for each message, skipping as many
+    // elements as earlier messages held (nft_rhash_walk, net/netfilter/nft_set_hash.c). The table
+    // grows in a deferred worker after a large insert; a resize between two messages re-orders the
+    // walk, so one dump can miss some elements and repeat others (seen on 6.18: 2,903 of 3,000 read
+    // right after adding them). So dump until two dumps in a row agree.
+    let previous: string | undefined;
+    for (let attempt = 0; attempt < LIST_ELEMENT_ATTEMPTS; attempt++) {
+      const msgs = await this.#dump(NftMsg.GetSetElem, family, table, name, `listElements ${name}`);
+      const values = msgs.filter((m) => m.msg === NftMsg.NewSetElem).flatMap((m) => (m.keys ?? []).map((k) => elementValue(set.type, k)));
+      const key = values.map(String).sort().join('\n');
+      if (key === previous) return values;
+      previous = key;
+    }
+    throw new NetlinkError(
+      { op: `listElements ${name}`, errno: 11, code: 'EAGAIN' },
+      `listElements ${name} failed: the set's elements differed in each of ${LIST_ELEMENT_ATTEMPTS} dumps (it is being changed, or resized, while read)`,
+    );
   }
 
   /** A whole table as a definition replaceTable accepts (rules with unknown expressions are skipped and counted). */
