@@ -172,17 +172,25 @@ describe('runTopLoop (the live view) with a recording terminal', () => {
   });
 
   it('Ctrl-C quits with 0; a signal quits with 128 + its number; both restore the terminal', async () => {
-    for (const [press, code] of [[(t: ReturnType<typeof fakeTerminal>['t']) => t.key('c', true), 0], [() => process.emit('SIGTERM'), 143]] as const) {
-      const { t, term } = fakeTerminal();
-      const done = runTopLoop(async () => {
-        setTimeout(() => press(t), 0);
-        return snap;
-      }, term, view({ intervalSec: 60 }));
-      expect(await done).toBe(code);
-      expect(t.out.endsWith(TERMINAL_LEAVE)).toBe(true);
-      expect(t.stopped).toBe(1);
+    // the emitted SIGTERM must reach the loop's handler only: under scripts/sanitize.sh a preload
+    // listens for SIGTERM too (leak check, then exit), so other listeners step aside meanwhile
+    const others = process.listeners('SIGTERM');
+    for (const l of others) process.off('SIGTERM', l);
+    try {
+      for (const [press, code] of [[(t: ReturnType<typeof fakeTerminal>['t']) => t.key('c', true), 0], [() => process.emit('SIGTERM'), 143]] as const) {
+        const { t, term } = fakeTerminal();
+        const done = runTopLoop(async () => {
+          setTimeout(() => press(t), 0);
+          return snap;
+        }, term, view({ intervalSec: 60 }));
+        expect(await done).toBe(code);
+        expect(t.out.endsWith(TERMINAL_LEAVE)).toBe(true);
+        expect(t.stopped).toBe(1);
+      }
+      expect(process.listenerCount('SIGTERM')).toBe(0);
+    } finally {
+      for (const l of others) process.on('SIGTERM', l);
     }
-    expect(process.listenerCount('SIGTERM')).toBe(0);
   });
 
   it('an error while reading restores the terminal first, then surfaces', async () => {
